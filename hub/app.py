@@ -1,0 +1,109 @@
+"""The hub's composition root: the one place that wires config, program, ledger, broker and service."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from hub.broker import BrokerError, BrokerPaths, BrokerSettings, init_broker, load_settings
+from hub.config import ConfigError, HubConfig, HubPaths, MqttConfig, load_config, write_config
+from hub.ledger import HubClock, Ledger, LedgerOpenError, check_ledger, open_database
+from hub.program import Program, ProgramError, load_program
+from hub.service import HubService
+from hub.service.service import MqttEndpoint
+from hub.service.systemd import Notifier
+
+
+class HubError(RuntimeError):
+    """A hub that cannot start or a command that cannot run; the message is in French and English."""
+
+
+def demo_program_text() -> str:
+    return resources.files("hub.program").joinpath("demo.toml").read_text(encoding="utf-8")
+
+
+def init_hub(
+    data: Path,
+    shop: str,
+    *,
+    program_file: Path | None = None,
+    mqtt_host: str | None = None,
+    mqtt_port: int = 8883,
+    local_port: int = 1883,
+    http_port: int = 8443,
+) -> str:
+    """Create a hub in `data`: config, program, ledger, broker files. Returns a summary in words."""
+    paths = HubPaths(data)
+    if paths.config.exists() or paths.ledger.exists():
+        raise HubError(
+            f"{data} contient déjà un hub ; choisissez un autre dossier. / "
+            f"{data} already holds a hub; choose another directory."
+        )
+    text = program_file.read_text(encoding="utf-8") if program_file else demo_program_text()
+    program = load_program(text, str(program_file or "demo.toml"))
+    settings_kw = {"shop": shop, "tls_port": mqtt_port, "local_port": local_port}
+    if mqtt_host:
+        settings_kw["mqtt_host"] = mqtt_host
+    settings = BrokerSettings(**settings_kw)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(paths.root, 0o755)  # mosquitto (its own user) must reach DIR/mosquitto/
+    creds = init_broker(paths.root, settings)
+    write_config(
+        paths,
+        HubConfig(shop=shop, mqtt=MqttConfig(username=creds.username, password=creds.password),
+                  http={"port": http_port}),
+    )  # fmt: skip
+    paths.program.write_text(text, encoding="utf-8")
+    db = open_database(paths.ledger, create=True)
+    Ledger(db, program)
+    db.conn.close()
+    return (
+        f"Hub « {shop} » créé dans {data} / hub '{shop}' created in {data}\n"
+        f"  broker : mosquitto -c {BrokerPaths(paths.root).conf}\n"
+        f"  kiosks : {settings.mqtt_host}:{settings.tls_port} (TLS)\n"
+        f"  program: {program.shop_name}\n"
+        f"  next   : fidelio-hub --data {data} kiosk add <id> --out kiosk.toml ; fidelio-hub --data {data} run"
+    )
+
+
+def load_hub_program(paths: HubPaths) -> Program:
+    try:
+        return load_program(paths.program.read_text(encoding="utf-8"), str(paths.program))
+    except FileNotFoundError as exc:
+        raise HubError(f"{paths.program} introuvable / not found") from exc
+
+
+def open_ledger(data: Path, clock: HubClock | None = None) -> Ledger:
+    paths = HubPaths(data)
+    try:
+        config = load_config(paths)
+        program = load_hub_program(paths)
+        db = open_database(paths.ledger)
+    except (ConfigError, ProgramError, LedgerOpenError) as exc:
+        raise HubError(str(exc)) from exc
+    return Ledger(db, program, clock, policy_version=config.privacy.policy_version)
+
+
+def open_hub_service(data: Path, notifier: Notifier | None = None) -> HubService:
+    paths = HubPaths(data)
+    try:
+        config = load_config(paths)
+        settings = load_settings(paths.root)
+    except (ConfigError, BrokerError) as exc:
+        raise HubError(str(exc)) from exc
+    ledger = open_ledger(data)
+    endpoint = MqttEndpoint("127.0.0.1", settings.local_port, config.mqtt.username, config.mqtt.password)
+    return HubService(config.shop, endpoint, ledger, notifier=notifier or Notifier())
+
+
+def check_hub(data: Path) -> list[str]:
+    paths = HubPaths(data)
+    try:
+        db = open_database(paths.ledger)
+    except LedgerOpenError as exc:
+        return [str(exc)]
+    try:
+        return check_ledger(db.conn)
+    finally:
+        db.conn.close()

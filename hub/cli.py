@@ -1,0 +1,126 @@
+"""`fidelio-hub`: the hub's command line (DESIGN §3b). Thin: every command calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from hub.app import HubError, check_hub, init_hub, open_hub_service
+from hub.broker import BrokerError, kiosk_add, kiosk_list, kiosk_revoke
+from hub.program import ProgramError, load_program
+
+log = logging.getLogger("fidelio.hub")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fidelio-hub", description="Fidelio hub: ledger, broker, service.")
+    p.add_argument("--data", type=Path, help="the hub's data directory")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a new hub in --data")
+    init.add_argument("--shop", required=True, help="shop id: lower-case letters, digits, dashes")
+    init.add_argument("--program", type=Path, help="the loyalty program (TOML); default: the demo program")
+    init.add_argument("--mqtt-host", help="the name kiosks use to reach the hub (default: this machine's name)")
+    init.add_argument("--mqtt-port", type=int, default=8883, help="the broker's TLS port (default 8883)")
+    init.add_argument("--http-port", type=int, default=8443, help="staff web and API port (default 8443)")
+
+    kiosk = sub.add_parser("kiosk", help="kiosks: add, list, revoke")
+    ksub = kiosk.add_subparsers(dest="kiosk_command", required=True)
+    add = ksub.add_parser("add", help="add a kiosk and write its provisioning file")
+    add.add_argument("id")
+    add.add_argument("--out", type=Path, required=True)
+    ksub.add_parser("list", help="list kiosks")
+    rev = ksub.add_parser("revoke", help="revoke a kiosk's broker access")
+    rev.add_argument("id")
+
+    sub.add_parser("run", help="run the hub service")
+    sub.add_parser("check", help="check the ledger: integrity and projection == fold of postings")
+
+    prog = sub.add_parser("program", help="loyalty program tools")
+    psub = prog.add_subparsers(dest="program_command", required=True)
+    pcheck = psub.add_parser("check", help="validate a program file")
+    pcheck.add_argument("file", type=Path)
+    return p
+
+
+def _need_data(args: argparse.Namespace) -> Path:
+    if args.data is None:
+        raise HubError("--data DIR est requis / --data DIR is required")
+    return args.data
+
+
+def _run(data: Path) -> int:
+    from hub.service.logs import setup_logging
+
+    setup_logging()
+    service = open_hub_service(data)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("hub starting", extra={"data": str(data)})
+    service.run_until(stop)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "program":
+            try:
+                program = load_program(args.file.read_text(encoding="utf-8"), str(args.file))
+            except FileNotFoundError:
+                print(f"{args.file}: fichier introuvable / file not found", file=sys.stderr)
+                return 2
+            except ProgramError as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            print(f"{args.file}: programme valide / valid program ({program.shop_name}, sha256 {program.sha256[:12]})")
+            return 0
+        data = _need_data(args)
+        if args.command == "init":
+            print(
+                init_hub(
+                    data,
+                    args.shop,
+                    program_file=args.program,
+                    mqtt_host=args.mqtt_host,
+                    mqtt_port=args.mqtt_port,
+                    http_port=args.http_port,
+                )
+            )
+            return 0
+        if args.command == "kiosk":
+            if args.kiosk_command == "add":
+                info = kiosk_add(data, args.id, args.out)
+                print(
+                    f"Borne {args.id} ajoutée ; fichier de provisionnement : {args.out} / "
+                    f"kiosk {args.id} added; provisioning file: {args.out} (user {info['username']})"
+                )
+            elif args.kiosk_command == "list":
+                for k in kiosk_list(data):
+                    state = f"revoked {k['revoked_at']}" if k.get("revoked_at") else "active"
+                    print(f"{k['id']}\t{k['username']}\tadded {k['added_at']}\t{state}")
+            else:
+                kiosk_revoke(data, args.id)
+                print(f"Borne {args.id} révoquée / kiosk {args.id} revoked")
+            return 0
+        if args.command == "check":
+            faults = check_hub(data)
+            if faults:
+                for fault in faults:
+                    print(f"FAULT: {fault}", file=sys.stderr)
+                return 1
+            print("ok: registre sain / ledger sound")
+            return 0
+        return _run(data)
+    except (HubError, BrokerError, ProgramError) as exc:
+        print(f"fidelio-hub: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The hub's own configuration, `DIR/config.toml`, written by `init`. Strict: unknown keys are errors."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MqttConfig(_Strict):
+    """The hub's own broker user. Host and ports are the broker's (DIR/mosquitto/broker.json)."""
+
+    username: str
+    password: str
+
+
+class HttpConfig(_Strict):
+    port: int = Field(8443, ge=1, le=65535)
+
+
+class PrivacyConfig(_Strict):
+    policy_version: str = "1"
+
+
+class HubConfig(_Strict):
+    shop: str
+    mqtt: MqttConfig
+    http: HttpConfig = HttpConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+class HubPaths:
+    """Where everything of one hub lives under its data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir)
+        self.config = self.root / "config.toml"
+        self.program = self.root / "program.toml"
+        self.ledger = self.root / "ledger.sqlite"
+        self.mosquitto = self.root / "mosquitto"
+        self.mosquitto_conf = self.mosquitto / "mosquitto.conf"
+        self.ca_cert = self.mosquitto / "ca.crt"
+        self.backups = self.root / "backups"
+
+
+def load_config(paths: HubPaths) -> HubConfig:
+    if not paths.config.exists():
+        raise ConfigError(
+            f"Pas de configuration dans {paths.root} : lancez « fidelio-hub --data {paths.root} init --shop ID ». / "
+            f"No configuration in {paths.root}: run 'fidelio-hub --data {paths.root} init --shop ID'."
+        )
+    try:
+        data = tomllib.loads(paths.config.read_text(encoding="utf-8"))
+        return HubConfig.model_validate(data)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{paths.config}: TOML invalide / invalid TOML: {exc}") from exc
+    except ValidationError as exc:
+        lines = [
+            f"{paths.config}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigError("Configuration invalide / invalid configuration:\n" + "\n".join(lines)) from exc
+
+
+def write_config(paths: HubPaths, config: HubConfig) -> None:
+    """Written 0600: it holds the hub's broker password."""
+    tmp = paths.config.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        tomli_w.dump(config.model_dump(), fh)
+    os.replace(tmp, paths.config)

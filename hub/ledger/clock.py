@@ -1,0 +1,55 @@
+"""Hub time: authoritative, UTC, and never going backwards.
+
+A Raspberry Pi has no real-time clock: it may boot in 1970 (or at the last shutdown time with
+fake-hwclock) until NTP answers, and NTP may then step the clock. The hub stamps every event with
+max(system clock, last stamp), so the ledger's order is monotonic whatever the clock does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+log = logging.getLogger(__name__)
+_FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: Before this the system clock is surely unset (no NTP yet).
+PLAUSIBLE_SINCE = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def iso(dt: datetime) -> str:
+    """Fixed-width UTC ISO 8601, so that text order is time order in SQLite."""
+    return dt.astimezone(UTC).strftime(_FMT)
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, _FMT).replace(tzinfo=UTC)
+
+
+class HubClock:
+    def __init__(self, source: Callable[[], datetime] | None = None, floor: datetime | None = None) -> None:
+        self._source = source or (lambda: datetime.now(UTC))
+        self._last = floor or datetime(1970, 1, 1, tzinfo=UTC)
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def advance_to(self, floor: datetime) -> None:
+        with self._lock:
+            self._last = max(self._last, floor)
+
+    def __call__(self) -> datetime:
+        now = self._source()
+        with self._lock:
+            if now < self._last:
+                if not self._warned:
+                    log.warning(
+                        "system clock is behind the ledger; using the ledger's last time",
+                        extra={"system": iso(now), "ledger": iso(self._last)},
+                    )
+                    self._warned = True
+                now = self._last
+            else:
+                self._warned = False
+            self._last = now
+            return now

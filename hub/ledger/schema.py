@@ -1,0 +1,194 @@
+"""Opening the ledger database: integrity, versioned migrations, pragmas.
+
+The schema version lives in `PRAGMA user_version`. Each migration runs in one transaction. A database
+that is corrupt or was written by a newer Fidelio is refused with a message that says how to restore.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+RESTORE_HINT_FR = (
+    "Arrêtez le hub, mettez ce fichier de côté et restaurez la dernière sauvegarde "
+    "(fidelio-hub --data DIR restore, ou copiez DIR/backups/<date>.sqlite sur DIR/ledger.sqlite), "
+    "puis lancez « fidelio-hub --data DIR check »."
+)
+RESTORE_HINT_EN = (
+    "Stop the hub, move this file aside and restore the latest backup "
+    "(copy DIR/backups/<date>.sqlite over DIR/ledger.sqlite), then run 'fidelio-hub --data DIR check'."
+)
+
+
+class LedgerOpenError(RuntimeError):
+    """The ledger cannot be opened safely; the message says why and how to restore (FR / EN)."""
+
+
+_V1 = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE programs (
+            version INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            text TEXT NOT NULL,
+            installed_at TEXT NOT NULL
+        );
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            first_name TEXT, email TEXT, phone TEXT, birth_date TEXT,
+            enrolled_at TEXT NOT NULL,
+            referrer_id INTEGER REFERENCES members(id),
+            tier TEXT,
+            points INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),
+            stamps INTEGER NOT NULL DEFAULT 0 CHECK (stamps >= 0),
+            cashback_cents INTEGER NOT NULL DEFAULT 0 CHECK (cashback_cents >= 0),
+            spend_cents INTEGER NOT NULL DEFAULT 0,
+            visits INTEGER NOT NULL DEFAULT 0,
+            purchases INTEGER NOT NULL DEFAULT 0,
+            last_activity_at TEXT,
+            last_stamp_at TEXT,
+            birthday_bonus_years TEXT NOT NULL DEFAULT '',
+            erased_at TEXT
+        );
+        CREATE TABLE cards (
+            token TEXT PRIMARY KEY,
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX cards_member ON cards(member_id);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kiosk TEXT NOT NULL,
+            type TEXT NOT NULL,
+            card TEXT,
+            member_id INTEGER REFERENCES members(id),
+            received_at TEXT NOT NULL,
+            sent_at TEXT,
+            body TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            error_code TEXT,
+            program_version INTEGER NOT NULL REFERENCES programs(version),
+            reply BLOB NOT NULL
+        );
+        CREATE TABLE postings (
+            seq INTEGER PRIMARY KEY,
+            event_seq INTEGER REFERENCES events(seq),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            account TEXT NOT NULL CHECK (account IN
+                ('points','stamps','cashback_cents','spend_cents','visits','purchases')),
+            delta INTEGER NOT NULL CHECK (typeof(delta) = 'integer'),
+            at TEXT NOT NULL,
+            expires_at TEXT,
+            rule TEXT NOT NULL,
+            program_version INTEGER NOT NULL REFERENCES programs(version)
+        );
+        CREATE INDEX postings_member ON postings(member_id, account, at);
+        CREATE TABLE vouchers (
+            code TEXT PRIMARY KEY,
+            member_id INTEGER REFERENCES members(id),
+            reward_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            event_seq INTEGER REFERENCES events(seq),
+            used_at TEXT,
+            used_by TEXT
+        );
+        CREATE INDEX vouchers_reward ON vouchers(reward_id);
+        CREATE INDEX vouchers_member ON vouchers(member_id);
+        CREATE TABLE consents (
+            seq INTEGER PRIMARY KEY,
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+            granted INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            policy_version TEXT NOT NULL,
+            source TEXT NOT NULL
+        );
+        CREATE INDEX consents_member ON consents(member_id);
+        CREATE TABLE card_spend (
+            seq INTEGER PRIMARY KEY,
+            card TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            event_seq INTEGER REFERENCES events(seq)
+        );
+        CREATE INDEX card_spend_card ON card_spend(card);
+
+        -- Append-only: the ledger's history is never rewritten.
+        CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings
+            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END;
+        CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings
+            BEGIN SELECT RAISE(ABORT, 'postings are append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+        CREATE TRIGGER vouchers_no_delete BEFORE DELETE ON vouchers
+            BEGIN SELECT RAISE(ABORT, 'vouchers are append-only'); END;
+        CREATE TRIGGER vouchers_single_use BEFORE UPDATE ON vouchers
+            WHEN OLD.used_at IS NOT NULL OR NEW.code IS NOT OLD.code OR NEW.value IS NOT OLD.value
+              OR NEW.member_id IS NOT OLD.member_id OR NEW.expires_at IS NOT OLD.expires_at
+            BEGIN SELECT RAISE(ABORT, 'a voucher is used once and never changed'); END;
+"""
+
+#: One SQL script per schema version. Append; never edit a released one.
+MIGRATIONS: list[str] = [_V1]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode: transactions are explicit (BEGIN IMMEDIATE … COMMIT)."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def open_database(path: Path, create: bool = False) -> sqlite_utils.Database:
+    """Open (or with `create`, make) the ledger; check integrity; run pending migrations."""
+    path = Path(path)
+    if not path.exists() and not create:
+        raise LedgerOpenError(
+            f"Registre introuvable : {path}. Lancez « fidelio-hub --data DIR init ». / "
+            f"Ledger not found: {path}. Run 'fidelio-hub --data DIR init'."
+        )
+    try:
+        conn = connect(path)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if path.stat().st_size > 0:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                raise sqlite3.DatabaseError(result)
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a reply is sent only after its commit is on disk, power cut included.
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        raise LedgerOpenError(
+            f"Le registre {path} est endommagé ({exc}). {RESTORE_HINT_FR} / "
+            f"The ledger {path} is damaged ({exc}). {RESTORE_HINT_EN}"
+        ) from exc
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise LedgerOpenError(
+            f"Le registre {path} a été écrit par une version plus récente de Fidelio (schéma {version}, "
+            f"cette version connaît {SCHEMA_VERSION}). Mettez Fidelio à jour, ou {RESTORE_HINT_FR} / "
+            f"The ledger {path} was written by a newer Fidelio (schema {version}; this one knows "
+            f"{SCHEMA_VERSION}). Upgrade Fidelio, or: {RESTORE_HINT_EN}"
+        )
+    db = sqlite_utils.Database(conn)
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        # executescript commits whatever is pending, so the transaction is part of the script.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};\nCOMMIT;"
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return db

@@ -1,0 +1,123 @@
+"""Reading a member's state from the ledger for the program (I/O side of the pure rules)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from hub.ledger.clock import iso, parse_iso
+from hub.program import Program
+from hub.program.model import BALANCES, TOTALS, Lot, MemberState, Posting
+
+MEMBER_COLUMNS = (
+    "id, code, first_name, birth_date, enrolled_at, tier, points, stamps, cashback_cents, "
+    "spend_cents, visits, purchases, last_activity_at, last_stamp_at, birthday_bonus_years"
+)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    code: str
+    first_name: str | None
+    state: MemberState
+
+
+def _opt_time(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+def member_by_card(cur: sqlite3.Cursor, card: str) -> tuple | None:
+    return cur.execute(
+        f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = (SELECT member_id FROM cards WHERE token = ?)",
+        (card,),
+    ).fetchone()
+
+
+def member_by_id(cur: sqlite3.Cursor, member_id: int) -> tuple | None:
+    return cur.execute(f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,)).fetchone()
+
+
+def rolling_sums(cur: sqlite3.Cursor, member_id: int, since: datetime) -> dict[str, int]:
+    """Spend, visits and points EARNED (credits only) since the start of the tier window."""
+    out = {"spend_cents": 0, "visits": 0, "points": 0}
+    for account, total, credits in cur.execute(
+        "SELECT account, SUM(delta), SUM(MAX(delta, 0)) FROM postings "
+        "WHERE member_id = ? AND at >= ? AND account IN ('spend_cents', 'visits', 'points') "
+        "GROUP BY account",
+        (member_id, iso(since)),
+    ):
+        out[account] = credits if account == "points" else total
+    return out
+
+
+def expiring_lots(
+    cur: sqlite3.Cursor, member_id: int
+) -> tuple[dict[str, tuple[Lot, ...]], dict[str, int]]:
+    lots: dict[str, list[Lot]] = {}
+    debited: dict[str, int] = {}
+    for account, delta, expires_at in cur.execute(
+        "SELECT account, delta, expires_at FROM postings WHERE member_id = ? "
+        "AND account IN ('points', 'stamps', 'cashback_cents') AND (delta < 0 OR expires_at IS NOT NULL)",
+        (member_id,),
+    ):
+        if delta < 0:
+            debited[account] = debited.get(account, 0) - delta
+        else:
+            lots.setdefault(account, []).append(Lot(delta, parse_iso(expires_at)))
+    return {k: tuple(v) for k, v in lots.items()}, debited
+
+
+def load_member(cur: sqlite3.Cursor, row: tuple, program: Program, now: datetime) -> MemberRow:
+    (mid, code, first_name, birth, enrolled, tier, points, stamps, cashback, spend, visits, purchases,
+     last_activity, last_stamp, bday_years) = row  # fmt: skip
+    window_start = program.tier_window_start(now)
+    rolling = rolling_sums(cur, mid, window_start) if window_start is not None else {}
+    lots, debited = expiring_lots(cur, mid) if program.expiry_mode == "fixed" else ({}, {})
+    state = MemberState(
+        enrolled_at=parse_iso(enrolled),
+        balances={"points": points, "stamps": stamps, "cashback_cents": cashback},
+        totals={"spend_cents": spend, "visits": visits, "purchases": purchases},
+        tier=tier,
+        birth_date=date.fromisoformat(birth) if birth else None,
+        last_activity_at=_opt_time(last_activity),
+        last_stamp_at=_opt_time(last_stamp),
+        birthday_bonus_years=frozenset(int(y) for y in bday_years.split(",") if y),
+        rolling=rolling,
+        lots=lots,
+        debited=debited,
+    )
+    return MemberRow(mid, code, first_name, state)
+
+
+def deltas(postings: list[Posting] | tuple[Posting, ...]) -> dict[str, int]:
+    out = dict.fromkeys(BALANCES + TOTALS, 0)
+    for p in postings:
+        out[p.account] += p.delta
+    return out
+
+
+def after(state: MemberState, postings: list[Posting] | tuple[Posting, ...]) -> MemberState:
+    """The state once `postings` are applied (used after expiry, before the event itself)."""
+    d = deltas(postings)
+    debited = dict(state.debited)
+    for p in postings:
+        if p.delta < 0 and p.account in BALANCES:
+            debited[p.account] = debited.get(p.account, 0) - p.delta
+    return replace(
+        state,
+        balances={k: state.balances[k] + d[k] for k in BALANCES},
+        totals={k: state.totals[k] + d[k] for k in TOTALS},
+        debited=debited,
+    )
+
+
+def rolling_after(rolling: dict[str, int], postings: list[Posting] | tuple[Posting, ...]) -> dict[str, int]:
+    out = {"spend_cents": 0, "visits": 0, "points": 0, **rolling}
+    for p in postings:
+        if p.account in ("spend_cents", "visits"):
+            out[p.account] += p.delta
+        elif p.account == "points" and p.delta > 0:
+            out["points"] += p.delta
+    return out

@@ -1,0 +1,1 @@
+"""Card readers and receipt printers behind small Protocols (built by the kiosk hardware issue)."""

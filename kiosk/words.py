@@ -1,0 +1,66 @@
+"""A hub reply in plain words, French or English (for the headless kiosk, the demo and logs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def euros(cents: int, lang: str = "fr") -> str:
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    if lang == "fr":
+        return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
+    return f"{sign}€{whole:,}.{rest:02d}"
+
+
+def _progress(tier: dict[str, Any], lang: str) -> str:
+    nxt, prog = tier.get("next"), tier.get("progress") or {}
+    if not nxt or "missing" not in prog:
+        return "statut le plus élevé" if lang == "fr" else "top tier"
+    missing, basis = prog["missing"], prog.get("basis")
+    if basis == "spend_cents":
+        amount = euros(missing, lang)
+        return f"plus que {amount} d'achats pour le statut {nxt}" if lang == "fr" else f"{amount} more to {nxt}"
+    unit = {"points": ("points", "points"), "visits": ("visites", "visits")}.get(basis, (basis, basis))
+    if lang == "fr":
+        return f"plus que {missing} {unit[0]} pour le statut {nxt}"
+    return f"{missing} more {unit[1]} to {nxt}"
+
+
+def describe(reply: dict[str, Any], lang: str = "fr") -> list[str]:
+    if not reply.get("ok"):
+        err = reply.get("error", {})
+        lines = [f"✗ {err.get(lang, err.get('code'))} [{err.get('code')}]"]
+        offer = err.get("enrolment")
+        if offer:
+            if offer.get("offer"):
+                lines.append("  → inscription possible" if lang == "fr" else "  → can enrol")
+            else:
+                amount = euros(offer.get("missing_cents", 0), lang)
+                lines.append(
+                    f"  → inscription dès {amount} d'achats de plus"
+                    if lang == "fr"
+                    else f"  → can enrol after {amount} more"
+                )
+        return lines
+    m = reply["member"]
+    b = m["balances"]
+    who = m.get("display_name") or m["code"]
+    tier = m["tier"]
+    if lang == "fr":
+        head = (
+            f"✓ {who} ({m['code']}) — {b['points']} points, {b['stamps']} tampons, "
+            f"cagnotte {euros(b['cashback_cents'])} — statut {tier['name']}, {_progress(tier, lang)}"
+        )
+    else:
+        head = (
+            f"✓ {who} ({m['code']}) — {b['points']} points, {b['stamps']} stamps, "
+            f"kitty {euros(b['cashback_cents'], 'en')} — tier {tier['name']}, {_progress(tier, lang)}"
+        )
+    lines = [head]
+    lines += [f"  • {e['reason'][lang]}" for e in reply.get("effects", [])]
+    for v in reply.get("vouchers", [reply["voucher"]] if "voucher" in reply else []):
+        label = "Bon" if lang == "fr" else "Voucher"
+        until = "valable jusqu'au" if lang == "fr" else "valid until"
+        lines.append(f"  🎟 {label} {v['name'][lang]} : {v['code']} ({until} {v['expires'][:10]})")
+    return lines

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Prepare this checkout on a Debian 12 machine: the Debian packages Fidelio needs, a virtual environment
+# in .venv and the project in it. Idempotent: run it as often as you like, it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the broker the hub runs and its clients (the tests start the real broker), a Python
+# with venv support, tzdata for the shop's time zone.
+DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv python3-dev tzdata ca-certificates)
+
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: Fidelio needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+# Reinstall the project only when its dependencies changed.
+stamp=.venv/.fidelio-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Fidelio and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[hub,kiosk,dev]"
+  echo "$want" > "$stamp"
+fi
