@@ -25,12 +25,13 @@ from kiosk.simple_client import SimpleHubClient
 from kiosk.words import describe
 
 CARD_NEW = "pcsc:04A1B2C3D4E5F6"
-CARD_FRIEND = "pcsc:04112233445566"
+#: The balances the demo program uses (the others stay at zero and are not worth a word).
+BALANCES_SHOWN = ("points",)
 
 
 def _say(out: Callable[[str], None], title: str, reply: dict[str, Any], lang: str) -> None:
     out(f"\n▶ {title}")
-    for line in describe(reply, lang):
+    for line in describe(reply, lang, BALANCES_SHOWN):
         out(f"  {line}")
 
 
@@ -52,32 +53,63 @@ def _catalogue(client: SimpleHubClient, timeout: float = 5) -> dict[str, Any]:
 def script(client: SimpleHubClient, out: Callable[[str], None], lang: str = "fr") -> dict[str, Any]:
     """The customer journey the demo plays; returns the last member reply (for tests)."""
     fr = lang == "fr"
-    _say(out, "Carte inconnue posée sur le lecteur" if fr else "Unknown card tapped", client.request("tap", CARD_NEW), lang)
-    enrol = client.request(
-        "enrol", CARD_NEW, {"first_name": "Camille", "email": "camille@example.fr", "consents": {"email": True, "sms": False}}
+    _say(
+        out,
+        "Carte inconnue posée sur le lecteur" if fr else "Unknown card tapped",
+        client.request("tap", CARD_NEW),
+        lang,
     )
-    _say(out, "Inscription (e-mail accepté, SMS refusé)" if fr else "Enrolment (e-mail yes, SMS no)", enrol, lang)
+    enrol = client.request(
+        "enrol",
+        CARD_NEW,
+        {"first_name": "Camille", "email": "camille@example.fr", "consents": {"email": True, "sms": False}},
+    )
+    _say(
+        out,
+        "Inscription (e-mail accepté, SMS refusé)" if fr else "Enrolment (e-mail yes, SMS no)",
+        enrol,
+        lang,
+    )
     _say(out, "Passage en boutique" if fr else "Visit", client.request("tap", CARD_NEW), lang)
     for cents in (4250, 6800):
         reply = client.request("purchase", CARD_NEW, {"amount_cents": cents, "receipt": f"T-{cents}"})
-        _say(out, f"Achat de {cents / 100:.2f} €".replace(".", ",") if fr else f"Purchase €{cents / 100:.2f}", reply, lang)
+        _say(
+            out,
+            f"Achat de {cents / 100:.2f} €".replace(".", ",") if fr else f"Purchase €{cents / 100:.2f}",
+            reply,
+            lang,
+        )
     program = _catalogue(client)
     balances = reply["member"]["balances"]
-    affordable = [r for r in program.get("rewards", []) if all(balances.get(k, 0) >= v for k, v in r["cost"].items())]
+    affordable = [
+        r for r in program.get("rewards", []) if all(balances.get(k, 0) >= v for k, v in r["cost"].items())
+    ]
     if affordable:
         reward = affordable[0]
         redeem = new_request("redeem", client.prov.kiosk, CARD_NEW, {"reward": reward["id"]})
         first = client.call(redeem)
-        _say(out, f"Choix de la récompense « {reward['name'][lang]} »" if fr else f"Redeem '{reward['name'][lang]}'", first, lang)
+        _say(
+            out,
+            f"Choix de la récompense « {reward['name'][lang]} »"
+            if fr
+            else f"Redeem '{reward['name'][lang]}'",
+            first,
+            lang,
+        )
         again = client.call(redeem)
         same = "identique, rien appliqué deux fois" if fr else "identical, nothing applied twice"
-        out(f"\n▶ {'Même demande renvoyée (réseau instable)' if fr else 'Same request sent again (flaky network)'}")
+        out(
+            f"\n▶ {'Même demande renvoyée (réseau instable)' if fr else 'Same request sent again (flaky network)'}"
+        )
         out(f"  {'réponse' if fr else 'reply'} {same if again == first else 'DIFFERENT!'}")
-    expensive = max(program.get("rewards", []), key=lambda r: sum(r["cost"].values()), default=None)
+    open_to_all = [r for r in program.get("rewards", []) if not r.get("min_tier")]
+    expensive = max(open_to_all, key=lambda r: sum(r["cost"].values()), default=None)
     if expensive:
         _say(
             out,
-            f"Récompense trop chère « {expensive['name'][lang]} »" if fr else f"Too expensive '{expensive['name'][lang]}'",
+            f"Récompense trop chère « {expensive['name'][lang]} »"
+            if fr
+            else f"Too expensive '{expensive['name'][lang]}'",
             client.request("redeem", CARD_NEW, {"reward": expensive["id"]}),
             lang,
         )
@@ -98,7 +130,9 @@ def run_demo(lang: str = "fr", keep: Path | None = None, out: Callable[[str], No
         prov_file = data / "kiosk-comptoir.toml"
         kiosk_add(data, "comptoir", prov_file)
         settings = load_settings(data)
-        broker = BrokerProcess(BrokerPaths(data).conf, [settings.local_port, settings.tls_port], data / "mosquitto.log")
+        broker = BrokerProcess(
+            BrokerPaths(data).conf, [settings.local_port, settings.tls_port], data / "mosquitto.log"
+        )
         broker.start()
         out(f"Broker Mosquitto prêt (TLS {tls_port}) / broker ready; hub en route / hub starting")
         service = open_hub_service(data)

@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create a new hub in --data")
     init.add_argument("--shop", required=True, help="shop id: lower-case letters, digits, dashes")
     init.add_argument("--program", type=Path, help="the loyalty program (TOML); default: the demo program")
-    init.add_argument("--mqtt-host", help="the name kiosks use to reach the hub (default: this machine's name)")
+    init.add_argument(
+        "--mqtt-host", help="the name kiosks use to reach the hub (default: this machine's name)"
+    )
     init.add_argument("--mqtt-port", type=int, default=8883, help="the broker's TLS port (default 8883)")
     init.add_argument("--http-port", type=int, default=8443, help="staff web and API port (default 8443)")
 
@@ -78,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             except ProgramError as exc:
                 print(str(exc), file=sys.stderr)
                 return 1
-            print(f"{args.file}: programme valide / valid program ({program.shop_name}, sha256 {program.sha256[:12]})")
+            print(
+                f"{args.file}: programme valide / valid program ({program.shop_name}, sha256 {program.sha256[:12]})"
+            )
             return 0
         data = _need_data(args)
         if args.command == "init":

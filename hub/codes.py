@@ -65,7 +65,9 @@ def normalise_voucher_code(typed: str) -> str:
         raise CodeError(f"caractère invalide / invalid character: {''.join(bad)}")
     canon = "".join(ALPHABET[_VALUE[ch]] for ch in raw)
     if check_symbol(canon[:-1]) != canon[-1]:
-        raise CodeError("code mal saisi (caractère de contrôle faux) / mistyped code (check character is wrong)")
+        raise CodeError(
+            "code mal saisi (caractère de contrôle faux) / mistyped code (check character is wrong)"
+        )
     return _group(canon)
 
 

@@ -35,7 +35,9 @@ def _request(client: SimpleHubClient, words: list[str]) -> dict | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fidelio-kiosk", description=__doc__)
-    parser.add_argument("--config", type=Path, required=True, help="provisioning file from 'fidelio-hub kiosk add'")
+    parser.add_argument(
+        "--config", type=Path, required=True, help="provisioning file from 'fidelio-hub kiosk add'"
+    )
     parser.add_argument("--lang", choices=("fr", "en"), default="fr")
     args = parser.parse_args(argv)
     try:

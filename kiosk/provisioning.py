@@ -42,7 +42,9 @@ def parse_provisioning(data: dict[str, Any], path: Path = Path("kiosk.toml")) ->
         raise _fail(path, "section [mqtt] manquante", "missing [mqtt] section")
     unknown = set(mqtt) - _MQTT
     if unknown:
-        raise _fail(path, f"clé inconnue dans [mqtt] {sorted(unknown)}", f"unknown key in [mqtt] {sorted(unknown)}")
+        raise _fail(
+            path, f"clé inconnue dans [mqtt] {sorted(unknown)}", f"unknown key in [mqtt] {sorted(unknown)}"
+        )
     for key in ("shop", "kiosk"):
         if not isinstance(data.get(key), str) or not valid_id(data[key]):
             raise _fail(path, f"« {key} » manquant ou invalide", f"'{key}' missing or invalid")
@@ -57,8 +59,14 @@ def parse_provisioning(data: dict[str, Any], path: Path = Path("kiosk.toml")) ->
         raise _fail(path, "[mqtt] tls doit valoir true ou false", "[mqtt] tls must be true or false")
     ca = mqtt.get("ca")
     if tls and (not isinstance(ca, str) or "BEGIN CERTIFICATE" not in ca):
-        raise _fail(path, "[mqtt] ca : certificat de la boutique manquant", "[mqtt] ca: the shop's certificate is missing")
-    return Provisioning(data["shop"], data["kiosk"], mqtt["host"], port, mqtt["username"], mqtt["password"], tls, ca)
+        raise _fail(
+            path,
+            "[mqtt] ca : certificat de la boutique manquant",
+            "[mqtt] ca: the shop's certificate is missing",
+        )
+    return Provisioning(
+        data["shop"], data["kiosk"], mqtt["host"], port, mqtt["username"], mqtt["password"], tls, ca
+    )
 
 
 def load_provisioning(path: Path) -> Provisioning:

@@ -53,7 +53,10 @@ class SimpleHubClient:
             return
         client.subscribe(self.topics.reply(self.prov.kiosk), qos=1)
         client.publish(
-            self.topics.kiosk_status(self.prov.kiosk), dumps({"state": "online", "queue": 0}), qos=1, retain=True
+            self.topics.kiosk_status(self.prov.kiosk),
+            dumps({"state": "online", "queue": 0}),
+            qos=1,
+            retain=True,
         )
 
     def _on_subscribe(self, *_args: Any) -> None:
@@ -75,7 +78,9 @@ class SimpleHubClient:
         pending.done.set()
 
     def connect(self, timeout: float = 10) -> None:
-        self.client.connect(self.prov.host, self.prov.port, keepalive=30, properties=connect_properties(False))
+        self.client.connect(
+            self.prov.host, self.prov.port, keepalive=30, properties=connect_properties(False)
+        )
         self.client.loop_start()
         if not self._subscribed.wait(timeout):
             raise HubUnreachable(f"no broker at {self.prov.host}:{self.prov.port}")

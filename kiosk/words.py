@@ -20,14 +20,33 @@ def _progress(tier: dict[str, Any], lang: str) -> str:
     missing, basis = prog["missing"], prog.get("basis")
     if basis == "spend_cents":
         amount = euros(missing, lang)
-        return f"plus que {amount} d'achats pour le statut {nxt}" if lang == "fr" else f"{amount} more to {nxt}"
+        return (
+            f"plus que {amount} d'achats pour le statut {nxt}" if lang == "fr" else f"{amount} more to {nxt}"
+        )
     unit = {"points": ("points", "points"), "visits": ("visites", "visits")}.get(basis, (basis, basis))
     if lang == "fr":
         return f"plus que {missing} {unit[0]} pour le statut {nxt}"
     return f"{missing} more {unit[1]} to {nxt}"
 
 
-def describe(reply: dict[str, Any], lang: str = "fr") -> list[str]:
+def _balances(b: dict[str, int], shown: tuple[str, ...], lang: str) -> str:
+    names = {
+        "points": ("points", "points"),
+        "stamps": ("tampons", "stamps"),
+    }
+    parts = []
+    for key in shown:
+        if key == "cashback_cents":
+            parts.append(f"{'cagnotte' if lang == 'fr' else 'kitty'} {euros(b[key], lang)}")
+        else:
+            parts.append(f"{b[key]} {names[key][0 if lang == 'fr' else 1]}")
+    return ", ".join(parts)
+
+
+def describe(
+    reply: dict[str, Any], lang: str = "fr", shown: tuple[str, ...] = ("points", "stamps", "cashback_cents")
+) -> list[str]:
+    """`shown`: the balances the shop's program uses (`balances` on hub/program)."""
     if not reply.get("ok"):
         err = reply.get("error", {})
         lines = [f"✗ {err.get(lang, err.get('code'))} [{err.get('code')}]"]
@@ -47,17 +66,10 @@ def describe(reply: dict[str, Any], lang: str = "fr") -> list[str]:
     b = m["balances"]
     who = m.get("display_name") or m["code"]
     tier = m["tier"]
-    if lang == "fr":
-        head = (
-            f"✓ {who} ({m['code']}) — {b['points']} points, {b['stamps']} tampons, "
-            f"cagnotte {euros(b['cashback_cents'])} — statut {tier['name']}, {_progress(tier, lang)}"
-        )
-    else:
-        head = (
-            f"✓ {who} ({m['code']}) — {b['points']} points, {b['stamps']} stamps, "
-            f"kitty {euros(b['cashback_cents'], 'en')} — tier {tier['name']}, {_progress(tier, lang)}"
-        )
-    lines = [head]
+    word = "statut" if lang == "fr" else "tier"
+    lines = [
+        f"✓ {who} ({m['code']}) — {_balances(b, shown, lang)} — {word} {tier['name']}, {_progress(tier, lang)}"
+    ]
     lines += [f"  • {e['reason'][lang]}" for e in reply.get("effects", [])]
     for v in reply.get("vouchers", [reply["voucher"]] if "voucher" in reply else []):
         label = "Bon" if lang == "fr" else "Voucher"

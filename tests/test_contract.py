@@ -69,11 +69,17 @@ def test_uuid7_is_version_7_and_time_ordered():
         (payload(type="enrol", body={"consents": {"email": True}}), ErrorCode.MALFORMED, True),
         (payload(type="enrol", body={"consents": {"email": 1, "sms": 0}}), ErrorCode.MALFORMED, True),
         (
-            payload(type="enrol", body={"consents": {"email": True, "sms": True}, "birth_date": "1990-02-30"}),
+            payload(
+                type="enrol", body={"consents": {"email": True, "sms": True}, "birth_date": "1990-02-30"}
+            ),
             ErrorCode.MALFORMED,
             True,
         ),
-        (payload(type="enrol", body={"consents": {"email": True, "sms": True}, "email": "x"}), ErrorCode.MALFORMED, True),
+        (
+            payload(type="enrol", body={"consents": {"email": True, "sms": True}, "email": "x"}),
+            ErrorCode.MALFORMED,
+            True,
+        ),
         (payload(padding="x" * MAX_PAYLOAD_BYTES), ErrorCode.MALFORMED, True),
     ],
 )

@@ -224,7 +224,9 @@ def parse_request(payload: bytes, topic_kiosk: str) -> Request:
     if not isinstance(kiosk, str):
         raise _fail(ErrorCode.MALFORMED, "kiosk must be a string", rid)
     if kiosk != topic_kiosk:
-        raise _fail(ErrorCode.KIOSK_MISMATCH, f"kiosk {kiosk!r} published on the topic of {topic_kiosk!r}", rid)
+        raise _fail(
+            ErrorCode.KIOSK_MISMATCH, f"kiosk {kiosk!r} published on the topic of {topic_kiosk!r}", rid
+        )
     card = data.get("card")
     if not isinstance(card, str) or not _CARD.match(card):
         raise _fail(ErrorCode.MALFORMED, "card must be '<reader kind>:<UID hex, upper case>'", rid)

@@ -38,7 +38,8 @@ persistence_location {paths.persistence}/
 autosave_interval {AUTOSAVE_INTERVAL_S}
 persistent_client_expiration 7d
 pid_file {paths.pid_file}
-log_dest stdout
+# stderr, not stdout: Mosquitto does not flush stdout, so in a pipe (systemd, tests) lines come late.
+log_dest stderr
 log_timestamp_format %Y-%m-%dT%H:%M:%S
 
 # Request/reply latency: without this a reply waits for delayed ACKs (40-90 ms instead of ~1 ms).

@@ -51,7 +51,9 @@ class BrokerProcess:
 
     def start(self, timeout: float = 10) -> None:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen([find_mosquitto(), "-c", str(self.conf)], stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [find_mosquitto(), "-c", str(self.conf)], stdout=out, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -178,7 +178,9 @@ class Ledger:
         return self._write(cur, req, plan, now)
 
     # -- plans ----------------------------------------------------------------------------------
-    def _refuse(self, req: Request, now: datetime, code: ErrorCode, detail: str = "", **extra: Any) -> _Refused:
+    def _refuse(
+        self, req: Request, now: datetime, code: ErrorCode, detail: str = "", **extra: Any
+    ) -> _Refused:
         return _Refused(_Plan(reply=error_reply(req.id, iso(now), code, detail or None, extra or None)))
 
     def _plan_unknown_card(self, cur: sqlite3.Cursor, req: Request, now: datetime) -> _Plan:
@@ -197,7 +199,9 @@ class Ledger:
             "SELECT COALESCE(SUM(amount_cents), 0) FROM card_spend WHERE card = ?", (card,)
         ).fetchone()[0]
 
-    def _plan_member_event(self, cur: sqlite3.Cursor, req: Request, member: MemberRow, now: datetime) -> _Plan:
+    def _plan_member_event(
+        self, cur: sqlite3.Cursor, req: Request, member: MemberRow, now: datetime
+    ) -> _Plan:
         state = member.state
         early: list[Posting] = []
         effects: list[Effect] = []
@@ -212,7 +216,9 @@ class Ledger:
             event = Purchase(req.body["amount_cents"])
         else:
             reward_id = req.body["reward"]
-            issued = cur.execute("SELECT COUNT(*) FROM vouchers WHERE reward_id = ?", (reward_id,)).fetchone()[0]
+            issued = cur.execute(
+                "SELECT COUNT(*) FROM vouchers WHERE reward_id = ?", (reward_id,)
+            ).fetchone()[0]
             event = Redeem(reward_id, issued)
         try:
             outcome = self.program.apply(state, event, now)
@@ -228,12 +234,19 @@ class Ledger:
         plan.postings = [(member.id, p) for p in postings]
         plan.projection = [(member.id, self._projection(member, postings, outcome, now, activity=True))]
         codes = [self._voucher_code(cur) for _ in outcome.vouchers]
-        plan.vouchers = [(member.id, code, grant) for code, grant in zip(codes, outcome.vouchers, strict=True)]
+        plan.vouchers = [
+            (member.id, code, grant) for code, grant in zip(codes, outcome.vouchers, strict=True)
+        ]
         plan.reply = self._ok(req, member, postings, outcome, plan.effects, codes, now)
         return plan
 
     def _projection(
-        self, member: MemberRow, postings: list[Posting], outcome: Outcome | None, now: datetime, activity: bool
+        self,
+        member: MemberRow,
+        postings: list[Posting],
+        outcome: Outcome | None,
+        now: datetime,
+        activity: bool,
     ) -> dict[str, Any]:
         upd: dict[str, Any] = {"deltas": deltas(postings)}
         if outcome is not None:
@@ -280,7 +293,8 @@ class Ledger:
         referrer_id = None
         if "referrer" in body:
             ref = cur.execute(
-                "SELECT id FROM members WHERE code = ? AND erased_at IS NULL", (body["referrer"],)
+                "SELECT id FROM members WHERE code = ? AND erased_at IS NULL",
+                (body["referrer"].strip().upper(),),
             ).fetchone()
             if ref is None:
                 raise self._refuse(req, now, ErrorCode.UNKNOWN_REFERRER)
@@ -308,7 +322,9 @@ class Ledger:
              referrer_id, outcome.tier),
         )  # fmt: skip
         member_id = int(cur.lastrowid)
-        cur.execute("INSERT INTO cards (token, member_id, added_at) VALUES (?, ?, ?)", (req.card, member_id, iso(now)))
+        cur.execute(
+            "INSERT INTO cards (token, member_id, added_at) VALUES (?, ?, ?)", (req.card, member_id, iso(now))
+        )
         for channel in ("email", "sms"):
             cur.execute(
                 "INSERT INTO consents (member_id, channel, granted, at, policy_version, source) "
@@ -430,7 +446,10 @@ class Ledger:
                     cur.executemany(
                         "INSERT INTO postings (event_seq, member_id, account, delta, at, expires_at, rule, "
                         "program_version) VALUES (NULL, ?, ?, ?, ?, NULL, ?, ?)",
-                        [(mid, p.account, p.delta, iso(now), p.rule, self.program_version) for p in expired.postings],
+                        [
+                            (mid, p.account, p.delta, iso(now), p.rule, self.program_version)
+                            for p in expired.postings
+                        ],
                     )
                     self._update_projection(cur, mid, {"deltas": deltas(list(expired.postings))})
                     total += len(expired.postings)

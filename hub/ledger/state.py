@@ -52,9 +52,7 @@ def rolling_sums(cur: sqlite3.Cursor, member_id: int, since: datetime) -> dict[s
     return out
 
 
-def expiring_lots(
-    cur: sqlite3.Cursor, member_id: int
-) -> tuple[dict[str, tuple[Lot, ...]], dict[str, int]]:
+def expiring_lots(cur: sqlite3.Cursor, member_id: int) -> tuple[dict[str, tuple[Lot, ...]], dict[str, int]]:
     lots: dict[str, list[Lot]] = {}
     debited: dict[str, int] = {}
     for account, delta, expires_at in cur.execute(

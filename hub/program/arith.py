@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 Rounding = Literal["down", "nearest", "up"]
 
-NBSP = "\u202f"  # narrow no-break space: French thousands separator and before "€"
+NBSP = "\u00a0"  # no-break space (CP858 has it; the narrow one it has not): thousands, before "€"
 
 
 def scaled(value: Decimal | int, places: int) -> int:
@@ -59,6 +59,7 @@ def local_date(moment: datetime, tz: ZoneInfo) -> date:
 
 # --- formatting -------------------------------------------------------------------------------
 
+
 def _group(n: int, sep: str) -> str:
     digits = f"{abs(n):,}".replace(",", sep)
     return f"-{digits}" if n < 0 else digits
@@ -72,18 +73,31 @@ def int_en(n: int) -> str:
     return _group(n, ",")
 
 
-def euros_fr(cents: int) -> str:
-    """1234 → "12,34 €"; 123456 → "1 234,56 €" (French style)."""
+def euros_fr(cents: int, compact: bool = False) -> str:
+    """1234 → "12,34 €"; 123456 → "1 234,56 €" (French style); compact: 15000 → "150 €"."""
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
+    if compact and frac == 0:
+        return f"{sign}{_group(whole, NBSP)}{NBSP}€"
     return f"{sign}{_group(whole, NBSP)},{frac:02d}{NBSP}€"
 
 
-def euros_en(cents: int) -> str:
-    """1234 → "12.34 €"."""
+def euros_en(cents: int, compact: bool = False) -> str:
+    """1234 → "12.34 €"; compact: 15000 → "150 €"."""
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
+    if compact and frac == 0:
+        return f"{sign}{_group(whole, ',')} €"
     return f"{sign}{_group(whole, ',')}.{frac:02d} €"
+
+
+def plural_fr(n: int, one: str, many: str) -> str:
+    """French: singular for 0 and 1."""
+    return one if abs(n) < 2 else many
+
+
+def plural_en(n: int, one: str, many: str) -> str:
+    return one if abs(n) == 1 else many
 
 
 def decimal_fr(value: int, places: int) -> str:

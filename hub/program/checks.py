@@ -23,12 +23,29 @@ class Finding:
     fix_en: str
 
 
-def _suggest(word: str, choices: list[str]) -> tuple[str, str]:
-    """(" Vouliez-vous dire « x » ?", " Did you mean “x”?") or empty strings."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not close:
-        return "", ""
-    return f" Vouliez-vous dire « {close[0]} » ?", f" Did you mean “{close[0]}”?"
+def _suggest(word: str, choices: list[str], aliases: dict[str, str] | None = None) -> tuple[str, str]:
+    """(" ; vouliez-vous dire « x » ?", "; did you mean “x”?") or empty strings.
+
+    `aliases` maps other spellings (a tier's labels) to the name to suggest.
+    """
+    aliases = aliases or {}
+    if word in aliases:
+        best = aliases[word]
+    else:
+        close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+        if not close:
+            return "", ""
+        best = close[0]
+    return f" ; vouliez-vous dire « {best} » ?", f"; did you mean “{best}”?"
+
+
+def _tier_labels(cfg: ProgramFile) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for level in cfg.tiers.levels if cfg.tiers else []:
+        if level.label is not None:
+            out.setdefault(level.label.fr, level.name)
+            out.setdefault(level.label.en, level.name)
+    return out
 
 
 def _listing(choices: list[str]) -> str:
@@ -68,8 +85,8 @@ def _tiers(cfg: ProgramFile) -> Iterator[Finding]:
         if level.threshold_euros is not None and basis != "spend_cents":
             yield Finding(
                 (*loc, "threshold_euros"),
-                f"threshold_euros n'a de sens qu'avec basis = \"spend_cents\" (ici \"{basis}\")",
-                f"threshold_euros only makes sense with basis = \"spend_cents\" (here \"{basis}\")",
+                f'threshold_euros n\'a de sens qu\'avec basis = "spend_cents" (ici "{basis}")',
+                f'threshold_euros only makes sense with basis = "spend_cents" (here "{basis}")',
                 "utilisez threshold (en visites ou en points)",
                 "use threshold (in visits or points)",
             )
@@ -104,7 +121,10 @@ _KIND_FIELDS = {
 _EXAMPLES = {
     "amount_cents": ("amount_cents = 500   # 5 €", "amount_cents = 500   # 5 €"),
     "percent": ("percent = 10", "percent = 10"),
-    "product": ('product = { fr = "Un café", en = "A coffee" }', 'product = { fr = "Un café", en = "A coffee" }'),
+    "product": (
+        'product = { fr = "Un café", en = "A coffee" }',
+        'product = { fr = "Un café", en = "A coffee" }',
+    ),
     "description": (
         'description = { fr = "Un atelier", en = "A workshop" }',
         'description = { fr = "Un atelier", en = "A workshop" }',
@@ -132,8 +152,8 @@ def _rewards(cfg: ProgramFile) -> Iterator[Finding]:
             fr_ex, en_ex = _EXAMPLES[needed]
             yield Finding(
                 loc,
-                f"une récompense « {reward.kind} » doit préciser {needed}",
-                f"a “{reward.kind}” reward needs {needed}",
+                f"une récompense de type « {reward.kind} » doit préciser {needed}",
+                f"a reward of kind “{reward.kind}” needs {needed}",
                 f"ajoutez {fr_ex}",
                 f"add {en_ex}",
             )
@@ -141,12 +161,13 @@ def _rewards(cfg: ProgramFile) -> Iterator[Finding]:
             if other != needed and getattr(reward, other) is not None:
                 yield Finding(
                     (*loc, other),
-                    f"{other} ne sert pas pour une récompense « {reward.kind} »",
-                    f"{other} is not used by a “{reward.kind}” reward",
+                    f"{other} ne sert pas pour une récompense de type « {reward.kind} »",
+                    f"{other} is not used by a reward of kind “{reward.kind}”",
                     f"supprimez {other} ou changez kind",
                     f"remove {other} or change kind",
                 )
-        if reward.cost is None and reward.id != stamp_reward:
+        stamp_typo = stamp_reward is not None and stamp_reward not in {r.id for r in cfg.rewards}
+        if reward.cost is None and reward.id != stamp_reward and not stamp_typo:
             yield Finding(
                 loc,
                 "coût manquant (cost)",
@@ -155,15 +176,21 @@ def _rewards(cfg: ProgramFile) -> Iterator[Finding]:
                 "add e.g. cost = { points = 100 }",
             )
         if reward.min_tier is not None and reward.min_tier not in tier_names:
-            hint_fr, hint_en = _suggest(reward.min_tier, tier_names)
+            hint_fr, hint_en = _suggest(reward.min_tier, tier_names, _tier_labels(cfg))
             if not tier_names:
-                fix = ("ajoutez une section [tiers] ou supprimez min_tier", "add a [tiers] section or remove min_tier")
+                fix = (
+                    "ajoutez une section [tiers] ou supprimez min_tier",
+                    "add a [tiers] section or remove min_tier",
+                )
             else:
-                fix = (f"niveaux existants : {_listing(tier_names)}", f"existing tiers: {_listing(tier_names)}")
+                fix = (
+                    f"niveaux existants : {_listing(tier_names)}",
+                    f"existing tiers: {_listing(tier_names)}",
+                )
             yield Finding(
                 (*loc, "min_tier"),
-                f"niveau inconnu « {reward.min_tier} ».{hint_fr}",
-                f"unknown tier “{reward.min_tier}”.{hint_en}",
+                f"niveau inconnu « {reward.min_tier} »{hint_fr}",
+                f"unknown tier “{reward.min_tier}”{hint_en}",
                 *fix,
             )
 
@@ -189,8 +216,8 @@ def _stamps(cfg: ProgramFile) -> Iterator[Finding]:
         hint_fr, hint_en = _suggest(stamps.reward, ids)
         yield Finding(
             ("stamps", "reward"),
-            f"récompense inconnue « {stamps.reward} ».{hint_fr}",
-            f"unknown reward “{stamps.reward}”.{hint_en}",
+            f"récompense inconnue « {stamps.reward} »{hint_fr}",
+            f"unknown reward “{stamps.reward}”{hint_en}",
             f"déclarez-la dans un bloc [[rewards]] (identifiants existants : {_listing(ids)})",
             f"declare it in a [[rewards]] block (existing ids: {_listing(ids)})",
         )

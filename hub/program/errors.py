@@ -58,6 +58,7 @@ def format_loc(loc: Loc) -> str:
 
 # --- walking the schema along a loc -----------------------------------------------------------
 
+
 def _unwrap(tp: Any) -> Any:
     while True:
         origin = get_origin(tp)
@@ -104,6 +105,7 @@ def allowed_values(loc: Loc) -> list[str]:
 
 # --- translation ------------------------------------------------------------------------------
 
+
 def _what(value: Any) -> tuple[str, str]:
     if isinstance(value, bool):
         return "un booléen", "a boolean"
@@ -145,6 +147,14 @@ def explain(error: dict[str, Any]) -> tuple[Loc, str, str, str, str]:
 
     if kind == "fidelio":
         return loc, ctx["fr"], ctx["en"], ctx["fix_fr"], ctx["fix_en"]
+    if kind == "missing" and isinstance(type_at(loc), type) and issubclass(type_at(loc), BaseModel):
+        return (
+            loc,
+            f"section obligatoire manquante [{format_loc(loc)}]",
+            f"missing required section [{format_loc(loc)}]",
+            f"ajoutez une section [{format_loc(loc)}] (voir docs/program.md)",
+            f"add a [{format_loc(loc)}] section (see docs/program.md)",
+        )
     if kind == "missing":
         return (
             loc,
@@ -176,7 +186,13 @@ def explain(error: dict[str, Any]) -> tuple[Loc, str, str, str, str]:
             if isinstance(value, str) and value.strip().lstrip("-").isdigit()
             else f"write a whole number without quotes, e.g. {name} = 10"
         )
-        return loc, f"un nombre entier est attendu, pas {what_fr}", f"a whole number is expected, not {what_en}", fix, fix_en
+        return (
+            loc,
+            f"un nombre entier est attendu, pas {what_fr}",
+            f"a whole number is expected, not {what_en}",
+            fix,
+            fix_en,
+        )
     if kind == "string_type":
         return (
             loc,
@@ -245,7 +261,13 @@ def explain(error: dict[str, Any]) -> tuple[Loc, str, str, str, str]:
             f"add a [[{format_loc(loc)}]] block",
         )
     if kind == "string_too_short":
-        return loc, "texte vide", "empty text", "écrivez quelque chose entre les guillemets", "write something in the quotes"
+        return (
+            loc,
+            "texte vide",
+            "empty text",
+            "écrivez quelque chose entre les guillemets",
+            "write something in the quotes",
+        )
     if kind == "string_too_long":
         limit = ctx.get("max_length", "?")
         return (
@@ -264,4 +286,10 @@ def explain(error: dict[str, Any]) -> tuple[Loc, str, str, str, str]:
             f"write {name} = 2025-12-24 (without quotes)",
         )
     message = str(error.get("msg", kind))
-    return loc, f"valeur invalide ({message})", f"invalid value ({message})", "corrigez la valeur", "fix the value"
+    return (
+        loc,
+        f"valeur invalide ({message})",
+        f"invalid value ({message})",
+        "corrigez la valeur",
+        "fix the value",
+    )

@@ -83,6 +83,10 @@ class MemberState:
     #: Expiring credits per balance, and the total already debited from that balance (FIFO).
     lots: dict[str, tuple[Lot, ...]] = field(default_factory=dict)
     debited: dict[str, int] = field(default_factory=dict)
+    #: Visit stamps ("stamps.visit" postings) already credited since the shop-local midnight of
+    #: `now` (`Program.local_day_start(now)`). None = not counted: then a `last_stamp_at` on the same
+    #: local day as `now` counts as the whole day's quota (exact when max_per_day is 1, the default).
+    stamps_today: int | None = None
 
 
 # Events, as the program sees them (the contract's request bodies, validated).
@@ -116,7 +120,8 @@ class VoucherGrant:
     """A voucher to issue; the ledger draws its code (randomness is I/O)."""
 
     reward_id: str
-    value: dict[str, Any]  # {"kind": "amount_off", "amount_cents": 500} | percent_off | free_product | experience
+    #: {"kind": "amount_off", "amount_cents": 500} | percent_off | free_product | experience
+    value: dict[str, Any]
     expires_at: datetime
     name: Text
 

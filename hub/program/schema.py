@@ -8,8 +8,8 @@ Decimal values (rates, multipliers) come from TOML ints or floats and are kept a
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,8 +22,20 @@ RoundingName = Literal["down", "nearest", "up"]
 WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 WeekdayName = Literal[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
 ]
 
 
@@ -43,7 +55,9 @@ def _decimal(places: int):  # type: ignore[no-untyped-def]
             )
         number = Decimal(str(value))
         if not number.is_finite():
-            raise issue("nombre invalide", "invalid number", "écrivez un nombre fini", "write a finite number")
+            raise issue(
+                "nombre invalide", "invalid number", "écrivez un nombre fini", "write a finite number"
+            )
         exponent = number.normalize().as_tuple().exponent
         if isinstance(exponent, int) and exponent < -places:
             raise issue(
@@ -95,8 +109,8 @@ def _zone(value: str) -> str:
         raise issue(
             f"fuseau horaire inconnu « {value} »",
             f"unknown time zone “{value}”",
-            "utilisez un nom IANA, p. ex. \"Europe/Paris\"",
-            "use an IANA name, e.g. \"Europe/Paris\"",
+            'utilisez un nom IANA, p. ex. "Europe/Paris"',
+            'use an IANA name, e.g. "Europe/Paris"',
         ) from exc
     return value
 
@@ -234,8 +248,8 @@ def _reward_id(value: Any) -> Any:
         raise issue(
             f"identifiant invalide « {value} »",
             f"invalid id “{value}”",
-            "minuscules, chiffres, - et _ (40 au plus), p. ex. \"cafe-offert\"",
-            "lower-case letters, digits, - and _ (at most 40), e.g. \"free-coffee\"",
+            'minuscules, chiffres, - et _ (40 au plus), p. ex. "cafe-offert"',
+            'lower-case letters, digits, - and _ (at most 40), e.g. "free-coffee"',
         )
     return value
 

@@ -8,6 +8,7 @@ broker (persistent session), and the ledger's dedupe turns a redelivery into the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -116,10 +117,8 @@ class HubService:
             self._writer.join(timeout=30)
         if self._connected.is_set():
             info = self._publish_status("offline")
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout=2)
-            except (RuntimeError, ValueError):
-                pass
         self.client.disconnect()
         self.client.loop_stop()
         log.info("hub stopped", extra={"counters": dict(self.counters)})
@@ -177,7 +176,12 @@ class HubService:
                 self.counters[f"rejected_{exc.code}"] += 1
                 log.warning(
                     "rejected request",
-                    extra={"kiosk": kiosk, "code": str(exc.code), "detail": exc.detail, "request_id": exc.request_id},
+                    extra={
+                        "kiosk": kiosk,
+                        "code": str(exc.code),
+                        "detail": exc.detail,
+                        "request_id": exc.request_id,
+                    },
                 )
                 if exc.request_id is not None:
                     reply = error_reply(exc.request_id, iso(self.ledger.clock()), exc.code, exc.detail)

@@ -1,0 +1,97 @@
+"""A whole hub for tests: `init` in a fresh directory, the real Mosquitto, the hub in-process or as a
+child process (for kill -9), and provisioned kiosks talking TLS through the real broker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hub.app import init_hub, open_hub_service
+from hub.broker import BrokerPaths, kiosk_add, load_settings
+from hub.broker.process import BrokerProcess, free_port
+from hub.service import HubService
+from kiosk.provisioning import Provisioning, load_provisioning
+from kiosk.simple_client import SimpleHubClient
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class HubHarness:
+    def __init__(self, program: Path | None = None, shop: str = "test-shop") -> None:
+        # mosquitto drops root for its own user: the directory must be traversable by it.
+        self.root = Path(tempfile.mkdtemp(prefix="fidelio-test-"))
+        self.root.chmod(0o755)
+        self.data = self.root / "hub"
+        self.shop = shop
+        self.tls_port, self.local_port = free_port(), free_port()
+        init_hub(self.data, shop, program_file=program, mqtt_host="localhost",
+                 mqtt_port=self.tls_port, local_port=self.local_port)  # fmt: skip
+        settings = load_settings(self.data)
+        self.broker = BrokerProcess(
+            BrokerPaths(self.data).conf, [settings.local_port, settings.tls_port], self.root / "mosquitto.log"
+        )
+        self.service: HubService | None = None
+        self.hub_proc: subprocess.Popen[bytes] | None = None
+        self.clients: list[SimpleHubClient] = []
+
+    # -- parts ------------------------------------------------------------------------------------
+    def start_broker(self) -> None:
+        self.broker.start()
+
+    def start_service(self) -> HubService:
+        self.service = open_hub_service(self.data)
+        self.service.start()
+        assert self.service.wait_connected(10), "hub did not connect to the broker"
+        return self.service
+
+    def stop_service(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service.ledger.db.conn.close()
+            self.service = None
+
+    def start_hub_process(self) -> subprocess.Popen[bytes]:
+        log = open(self.root / "hub.log", "ab")  # noqa: SIM115
+        self.hub_proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--data", str(self.data), "run"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+        )  # fmt: skip
+        return self.hub_proc
+
+    def kill_hub_process(self, sig: int = signal.SIGKILL) -> None:
+        if self.hub_proc is not None:
+            self.hub_proc.send_signal(sig)
+            self.hub_proc.wait(timeout=30)
+            self.hub_proc = None
+
+    def provision(self, kiosk: str) -> Provisioning:
+        out = self.root / f"{kiosk}.toml"
+        kiosk_add(self.data, kiosk, out)
+        self.broker.reload()
+        time.sleep(0.2)  # SIGHUP is asynchronous
+        return load_provisioning(out)
+
+    def kiosk(self, kiosk: str, client_id: str | None = None) -> SimpleHubClient:
+        client = SimpleHubClient(self.provision(kiosk), client_id)
+        client.connect()
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            try:
+                client.client.disconnect()
+                client.client.loop_stop()
+            except Exception:
+                pass
+        self.stop_service()
+        self.kill_hub_process(signal.SIGTERM)
+        self.broker.stop()
+        if os.environ.get("FIDELIO_KEEP_TEST_DIRS") != "1":
+            shutil.rmtree(self.root, ignore_errors=True)
