@@ -5,7 +5,12 @@ Fixtures
   `tmp_path` is 0700 under /tmp/pytest-of-root, which the broker, once it drops root, cannot reach).
 - `hub_dir`: a fresh `init_broker` data directory in it (shop `test-shop`, host `localhost`, free ports,
   TLS bound to 127.0.0.1 only); `hub_credentials`: the hub's broker user made by that init.
-- `broker`: `/usr/sbin/mosquitto -c hub_dir/mosquitto/mosquitto.conf` running, see `RunningBroker`.
+- `broker`: `/usr/sbin/mosquitto -c hub_dir/mosquitto/mosquitto.conf` running, a `RunningBroker`:
+  `.local_port`, `.tls_port`, `.data_dir`, `.shop`, `.topics`, `.hub_credentials`, `.paths`,
+  `.start()` / `.stop()` / `.kill()` (same ports and persistence: offline tests), `.reload()` (SIGHUP,
+  waits until done), `.add_kiosk(id)` / `.revoke_kiosk(id)` (waits for the reload),
+  `.connect(username, password, tls=False, client_id=None, *, clean_start, session_expiry, ca_file)`
+  and `.connect_hub(...)` -> a connected `MqttTestClient`, `.log_text()`.
 - `broker_factory`: `broker_factory(data_dir, hub_credentials=None)` starts a broker for a directory you
   initialised yourself (e.g. with `hub.app.init_hub(..., mqtt_port=free_port(), local_port=free_port())`).
 Helpers: `free_port()` (`from conftest import free_port`), `MqttTestClient`, `BrokerConnectError`.

@@ -4,14 +4,17 @@ child process (for kill -9), and provisioned kiosks talking TLS through the real
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+from fidelio.contract import new_request
 from hub.app import init_hub, open_hub_service
 from hub.broker import BrokerPaths, kiosk_add, load_settings
 from hub.broker.process import BrokerProcess, free_port
@@ -95,3 +98,29 @@ class HubHarness:
         self.broker.stop()
         if os.environ.get("FIDELIO_KEEP_TEST_DIRS") != "1":
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+class StreamingKiosk(threading.Thread):
+    """Makes purchases one after another; resends the same id until the hub answers, like a real kiosk."""
+
+    def __init__(self, harness: HubHarness, name: str, card: str, stop: threading.Event) -> None:
+        super().__init__(name=name, daemon=True)
+        self.client = harness.kiosk(name)
+        self.card = card
+        self.stop_event = stop
+        self.sent: dict[str, int] = {}  # request id -> amount, every distinct purchase made
+        self.answered: set[str] = set()
+        self.resends = 0
+        self.rng = random.Random(name)
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            amount = self.rng.randint(1, 50_000)
+            req = new_request("purchase", self.client.prov.kiosk, self.card, {"amount_cents": amount})
+            self.sent[req.id] = amount
+            pending = self.client.send(req)
+            while not pending.done.wait(0.3):
+                self.resends += 1
+                self.client._publish(req)  # resend the same id, as a kiosk's outbox does
+            assert pending.reply is not None and pending.reply["ok"], pending.reply
+            self.answered.add(req.id)

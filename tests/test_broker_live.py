@@ -10,6 +10,7 @@ reload itself.
 from __future__ import annotations
 
 import queue
+import socket
 import ssl
 import threading
 import time
@@ -81,6 +82,15 @@ def test_tls_listener_is_verified_with_the_shop_ca_only(
     foreign_ca.write_bytes(create_ca("elsewhere").cert_pem)
     with pytest.raises(ssl.SSLCertVerificationError):
         broker.connect_hub(tls=True, ca_file=foreign_ca)
+    # TLS 1.2 is the minimum, not the only version
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        context = ssl.create_default_context(cafile=str(broker.paths.ca_crt))
+        context.minimum_version = context.maximum_version = version
+        with (
+            socket.create_connection(("127.0.0.1", broker.tls_port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            assert tls.version() == version.name.replace("_", ".")
     # and plain MQTT gets no CONNACK on the TLS port
     assert broker.hub_credentials is not None
     plain = MqttTestClient()

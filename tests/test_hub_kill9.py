@@ -14,38 +14,11 @@ import time
 
 import pytest
 
-from fidelio.contract import new_request
 from hub.app import check_hub
-from tests.support import HubHarness
+from tests.support import HubHarness, StreamingKiosk
 
 ROUNDS = 20
 KIOSKS = 3
-
-
-class StreamingKiosk(threading.Thread):
-    """Makes purchases one after another; resends the same id until the hub answers, like a real kiosk."""
-
-    def __init__(self, harness: HubHarness, name: str, card: str, stop: threading.Event) -> None:
-        super().__init__(name=name, daemon=True)
-        self.client = harness.kiosk(name)
-        self.card = card
-        self.stop_event = stop
-        self.sent: dict[str, int] = {}  # request id -> amount, every distinct purchase made
-        self.answered: set[str] = set()
-        self.resends = 0
-        self.rng = random.Random(name)
-
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            amount = self.rng.randint(1, 50_000)
-            req = new_request("purchase", self.client.prov.kiosk, self.card, {"amount_cents": amount})
-            self.sent[req.id] = amount
-            pending = self.client.send(req)
-            while not pending.done.wait(0.3):
-                self.resends += 1
-                self.client._publish(req)  # resend the same id, as a kiosk's outbox does
-            assert pending.reply is not None and pending.reply["ok"], pending.reply
-            self.answered.add(req.id)
 
 
 @pytest.mark.slow

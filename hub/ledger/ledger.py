@@ -144,6 +144,8 @@ class Ledger:
                 try:
                     results.append(self._apply_one(cur, req))
                     cur.execute("RELEASE request")
+                except sqlite3.OperationalError:
+                    raise  # disk full, I/O error: the whole batch waits and is retried, nothing answered
                 except Exception:
                     log.exception("request failed; rolled back", extra={"request_id": req.id})
                     cur.execute("ROLLBACK TO request")

