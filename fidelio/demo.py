@@ -18,7 +18,7 @@ from typing import Any
 
 from fidelio.contract import new_request
 from hub.app import check_hub, init_hub, open_hub_service
-from hub.broker import BrokerPaths, kiosk_add, load_settings
+from hub.broker import kiosk_add
 from hub.broker.process import BrokerProcess, free_port
 from kiosk.provisioning import load_provisioning
 from kiosk.simple_client import SimpleHubClient
@@ -129,10 +129,7 @@ def run_demo(lang: str = "fr", keep: Path | None = None, out: Callable[[str], No
         out(init_hub(data, "demo-boutique", mqtt_host="localhost", mqtt_port=tls_port, local_port=local_port))
         prov_file = data / "kiosk-comptoir.toml"
         kiosk_add(data, "comptoir", prov_file)
-        settings = load_settings(data)
-        broker = BrokerProcess(
-            BrokerPaths(data).conf, [settings.local_port, settings.tls_port], data / "mosquitto.log"
-        )
+        broker = BrokerProcess(data, data / "mosquitto.log")
         broker.start()
         out(f"Broker Mosquitto prêt (TLS {tls_port}) / broker ready; hub en route / hub starting")
         service = open_hub_service(data)

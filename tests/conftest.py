@@ -45,26 +45,12 @@ from fidelio.contract.topics import Topics
 from hub.broker import BrokerPaths, BrokerSettings, HubCredentials, init_broker, kiosk_add, kiosk_revoke
 from hub.broker import load_settings as load_broker_settings
 from hub.broker.files import untraversable_for_mosquitto
+from hub.broker.process import free_port, port_open
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 SETUP_HINT = "run the project's setup script (`bash scripts/setup.sh`, which installs Debian's mosquitto)"
 TEST_SHOP = "test-shop"
 START_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the OS picks it; a tiny race with other processes remains)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 class BrokerConnectError(Exception):
@@ -264,7 +250,7 @@ class RunningBroker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self._fail_exited(self.process.returncode)
-            if _port_open(self.local_port) and _port_open(self.tls_port):
+            if port_open(self.local_port) and port_open(self.tls_port):
                 return
             time.sleep(0.02)
         self.stop()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fidelio.contract import new_request
 from hub.app import init_hub, open_hub_service
-from hub.broker import BrokerPaths, kiosk_add, load_settings
+from hub.broker import kiosk_add
 from hub.broker.process import BrokerProcess, free_port
 from hub.service import HubService
 from kiosk.provisioning import Provisioning, load_provisioning
@@ -35,10 +35,7 @@ class HubHarness:
         self.tls_port, self.local_port = free_port(), free_port()
         init_hub(self.data, shop, program_file=program, mqtt_host="localhost",
                  mqtt_port=self.tls_port, local_port=self.local_port)  # fmt: skip
-        settings = load_settings(self.data)
-        self.broker = BrokerProcess(
-            BrokerPaths(self.data).conf, [settings.local_port, settings.tls_port], self.root / "mosquitto.log"
-        )
+        self.broker = BrokerProcess(self.data, self.root / "mosquitto.log")
         self.service: HubService | None = None
         self.hub_proc: subprocess.Popen[bytes] | None = None
         self.clients: list[SimpleHubClient] = []

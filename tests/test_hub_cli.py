@@ -92,11 +92,10 @@ def test_run_stops_cleanly_on_sigterm_and_refuses_a_newer_ledger(data_dir: Path)
 
     local, tls = free_port(), free_port()
     from hub.app import init_hub
-    from hub.broker import BrokerPaths
     from hub.broker.process import BrokerProcess
 
     init_hub(data_dir, "s2", mqtt_host="localhost", mqtt_port=tls, local_port=local)
-    broker = BrokerProcess(BrokerPaths(data_dir).conf, [local, tls])
+    broker = BrokerProcess(data_dir)
     broker.start()
     try:
         hub = subprocess.Popen([str(BIN / "fidelio-hub"), "--data", str(data_dir), "run"],

@@ -306,3 +306,15 @@ def test_projection_always_equals_the_fold_of_postings(tmp_path_factory, ops):
     for row in ledger.conn.execute("SELECT points, stamps, cashback_cents FROM members"):
         assert min(row) >= 0
     ledger.conn.close()
+
+
+def test_several_stamps_a_day_when_the_program_allows_it(tmp_path: Path):
+    text = (PROGRAMS / "full.toml").read_text().replace("max_per_day = 1", "max_per_day = 2")
+    db = open_database(tmp_path / "l.sqlite", create=True)
+    time = FakeTime()
+    ledger = Ledger(db, load_program(text, "two-a-day.toml"), HubClock(time))
+    apply(ledger, "enrol", body={"consents": NO})
+    stamps = [apply(ledger, "tap")["member"]["balances"]["stamps"] for _ in range(3)]
+    assert stamps == [1, 2, 2]
+    time.now = T0 + timedelta(days=1)
+    assert apply(ledger, "tap")["member"]["balances"]["stamps"] == 3

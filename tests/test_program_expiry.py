@@ -97,6 +97,8 @@ def test_inactivity_counts_from_enrolment_when_never_active() -> None:
 def test_no_expiry_mode() -> None:
     prog = load_program(SHOP + "[points]\nper_euro = 1\n")
     assert prog.expiry_mode == "none"
-    member = state(10, (Lot(10, datetime(2000, 1, 1, tzinfo=UTC)),), last_activity_at=datetime(2000, 1, 1, tzinfo=UTC))
+    member = state(
+        10, (Lot(10, datetime(2000, 1, 1, tzinfo=UTC)),), last_activity_at=datetime(2000, 1, 1, tzinfo=UTC)
+    )
     assert prog.expire(member, T0).postings == ()
     assert all(p.expires_at is None for p in prog.apply(member, Purchase(500), T0).postings)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hub.program import ProgramError, ProgramIssue, demo_program_text, load_program
 from hub.program.locator import Locator
@@ -159,7 +161,10 @@ def test_cross_field_errors() -> None:
     fashion = read("fashion-boutique.toml")
     text = fashion.replace("threshold_euros = 1000", "threshold_euros = 200")
     (issue,) = issues(text)
-    assert (issue.key, issue.line) == ("tiers.levels[2].threshold_euros", line_of(text, "threshold_euros = 200"))
+    assert (issue.key, issue.line) == (
+        "tiers.levels[2].threshold_euros",
+        line_of(text, "threshold_euros = 200"),
+    )
     assert "strictly increasing" in issue.en
 
     text = fashion.replace("threshold_euros = 0 ", "threshold_euros = 10 ")
@@ -197,7 +202,7 @@ def test_more_cross_field_errors() -> None:
     assert issue.key == "rewards[0].cost" and "{stamps = 5}" in issue.en
     (issue,) = issues(base + '[expiry]\nmode = "fixed"\n')
     assert issue.key == "expiry" and "months" in issue.en
-    (issue,) = issues(base + '[[bonuses.day_multiplier]]\nmultiplier = 2\n')
+    (issue,) = issues(base + "[[bonuses.day_multiplier]]\nmultiplier = 2\n")
     assert issue.key == "bonuses.day_multiplier[0]" and issue.line == 3
     (issue,) = issues(base + '[tiers]\nbasis = "visits"\n[[tiers.levels]]\nname = "A"\nthreshold_euros = 0\n')
     assert issue.key == "tiers.levels[0].threshold_euros" and issue.line == 7
@@ -239,7 +244,7 @@ def test_locator_tables_arrays_dotted_and_inline() -> None:
             'id = "b"',  # 7
             "cost = { points = 5, stamps = 2 }",  # 8
             "name.fr = 'B'",  # 9
-            '[rewards.product]',  # 10
+            "[rewards.product]",  # 10
             'fr = """',  # 11
             "x = 1",  # 12  (inside a multi-line string)
             '"""',  # 13
@@ -261,3 +266,38 @@ def test_locator_tables_arrays_dotted_and_inline() -> None:
     assert loc.line(("tiers", "levels", 0, "threshold")) == 16
     assert loc.line(("tiers", "levels")) == 15
     assert loc.line(("nowhere",)) is None
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+SOURCES = [demo_program_text(), *(p.read_text(encoding="utf-8") for p in EXAMPLES)]
+NOISE = ["", "0", "-1", "1.5", '"x"', "true", "[", "]", "{", "}", "=", "[[rewards]]", "[tiers]", "é", "#"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(SOURCES),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3), st.sampled_from(NOISE))),
+)
+def test_any_edit_gives_a_program_or_a_program_error(source: str, edits: list[tuple[int, int, str]]) -> None:
+    """Whatever a shop owner does to the file, the loader answers with a Program or ProgramError."""
+    lines = source.splitlines()
+    for index, action, noise in edits:
+        at = index % (len(lines) + 1)
+        if action == 0 and at < len(lines):
+            del lines[at]
+        elif action == 1:
+            lines.insert(at, noise)
+        elif action == 2 and at < len(lines):
+            lines[at] = lines[at].split("=")[0] + "= " + noise
+        elif at < len(lines):
+            lines.insert(at, lines[at])  # a duplicated line
+    text = "\n".join(lines)
+    try:
+        load_program(text)
+    except ProgramError as exc:
+        assert exc.issues
+        for issue in exc.issues:
+            assert issue.fr and issue.en and issue.fix_fr and issue.fix_en
+            assert issue.line is None or 1 <= issue.line <= len(lines) + 1
+        assert len(str(exc).splitlines()) == len(exc.issues)

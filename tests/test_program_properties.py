@@ -19,6 +19,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +39,7 @@ from hub.program import (
 )
 
 PROPERTY_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 START = datetime(2024, 1, 1, 8, tzinfo=UTC)
 
@@ -47,13 +48,14 @@ START = datetime(2024, 1, 1, 8, tzinfo=UTC)
 
 
 def _dec(scaled: int, places: int) -> str:
-    return str(Decimal(scaled).scaleb(-places).normalize()) if scaled % 10**places else str(scaled // 10**places)
+    return (
+        str(Decimal(scaled).scaleb(-places).normalize()) if scaled % 10**places else str(scaled // 10**places)
+    )
 
 
 def _grant(draw: st.DrawFn) -> str | None:
     amounts = draw(
-        st.dictionaries(st.sampled_from(BALANCES), st.integers(1, 500), min_size=1, max_size=3)
-        | st.none()
+        st.dictionaries(st.sampled_from(BALANCES), st.integers(1, 500), min_size=1, max_size=3) | st.none()
     )
     if not amounts:
         return None
@@ -65,7 +67,9 @@ def program_texts(draw: st.DrawFn) -> str:
     rounding = st.sampled_from(["down", "nearest", "up"])
     lines = ['[shop]\nname = "Propriété"\ntimezone = "Europe/Paris"\n']
     if draw(st.booleans()):
-        lines.append(f'[points]\nper_euro = {_dec(draw(st.integers(1, 20_000)), 3)}\nrounding = "{draw(rounding)}"\n')
+        lines.append(
+            f'[points]\nper_euro = {_dec(draw(st.integers(1, 20_000)), 3)}\nrounding = "{draw(rounding)}"\n'
+        )
     if draw(st.booleans()):
         multiplied = "true" if draw(st.booleans()) else "false"
         lines.append(
@@ -75,20 +79,26 @@ def program_texts(draw: st.DrawFn) -> str:
     stamps_every = None
     if draw(st.booleans()):
         stamps_every = draw(st.integers(2, 8) | st.none())
-        lines.append(f"[stamps]\nper_visit = {draw(st.integers(1, 3))}\nmax_per_day = {draw(st.integers(1, 3))}\n")
+        lines.append(
+            f"[stamps]\nper_visit = {draw(st.integers(1, 3))}\nmax_per_day = {draw(st.integers(1, 3))}\n"
+        )
         if stamps_every:
             lines.append(f'every = {stamps_every}\nreward = "card"\n')
     tier_names: list[str] = []
     if draw(st.booleans()):
         basis = draw(st.sampled_from(["spend_cents", "visits", "points"]))
         lines.append(f'[tiers]\nbasis = "{basis}"\nwindow_months = {draw(st.integers(1, 24))}\n')
-        steps = draw(st.lists(st.integers(1, 20_000 if basis == "spend_cents" else 40), min_size=0, max_size=3))
+        steps = draw(
+            st.lists(st.integers(1, 20_000 if basis == "spend_cents" else 40), min_size=0, max_size=3)
+        )
         threshold = 0
         for i, step in enumerate([0, *steps]):
             threshold += step
             tier_names.append(f"T{i}")
             multiplier = _dec(draw(st.integers(50, 400)), 2)
-            lines.append(f'[[tiers.levels]]\nname = "T{i}"\nthreshold = {threshold}\nmultiplier = {multiplier}\n')
+            lines.append(
+                f'[[tiers.levels]]\nname = "T{i}"\nthreshold = {threshold}\nmultiplier = {multiplier}\n'
+            )
     bonuses = []
     for name in ("welcome", "first_purchase", "newsletter_optin"):
         grant = _grant(draw)
@@ -101,22 +111,26 @@ def program_texts(draw: st.DrawFn) -> str:
         lines.append("[bonuses]\n" + "\n".join(bonuses) + "\n")
     for _ in range(draw(st.integers(0, 2))):
         day = draw(st.sampled_from(["lundi", "wednesday", "samedi", "sunday"]))
-        lines.append(f'[[bonuses.day_multiplier]]\nweekday = "{day}"\nmultiplier = {_dec(draw(st.integers(1, 500)), 2)}\n')
+        lines.append(
+            f'[[bonuses.day_multiplier]]\nweekday = "{day}"\nmultiplier = {_dec(draw(st.integers(1, 500)), 2)}\n'
+        )
     mode = draw(st.sampled_from(["none", "fixed", "inactivity"]))
     if mode != "none":
         balances = draw(st.lists(st.sampled_from(BALANCES), min_size=1, max_size=3, unique=True))
         listed = ", ".join(f'"{b}"' for b in balances)
-        lines.append(f'[expiry]\nmode = "{mode}"\nmonths = {draw(st.integers(1, 6))}\nbalances = [{listed}]\n')
+        lines.append(
+            f'[expiry]\nmode = "{mode}"\nmonths = {draw(st.integers(1, 6))}\nbalances = [{listed}]\n'
+        )
     if stamps_every:
         lines.append('[[rewards]]\nid = "card"\nname = "Carte"\nkind = "free_product"\nproduct = "Un café"\n')
-    for i in range(draw(st.integers(0, 3))):
+    for i in range(draw(st.integers(1, 3))):
         cost = draw(st.dictionaries(st.sampled_from(BALANCES), st.integers(1, 300), min_size=1, max_size=2))
         lines.append(
             f'[[rewards]]\nid = "r{i}"\nname = "R{i}"\nkind = "amount_off"\namount_cents = 500\n'
             "cost = { " + ", ".join(f"{k} = {v}" for k, v in cost.items()) + " }\n"
         )
-        if tier_names and draw(st.booleans()):
-            lines.append(f'min_tier = "{draw(st.sampled_from(tier_names))}"\n')
+        if len(tier_names) > 1 and draw(st.booleans()):
+            lines.append(f'min_tier = "{draw(st.sampled_from(tier_names[1:]))}"\n')
         if draw(st.booleans()):
             lines.append(f"stock = {draw(st.integers(0, 3))}\n")
     return "".join(lines)
@@ -218,10 +232,11 @@ def assert_expiry_sound(program: Program, state: MemberState, now: datetime) -> 
 events = st.one_of(
     st.just(("tap", 0)),
     st.tuples(st.just("purchase"), st.integers(1, 50_000)),
+    st.tuples(st.just("purchase"), st.integers(1, 5_000)),
     st.tuples(st.just("redeem"), st.integers(0, 4)),
     st.tuples(st.just("roll"), st.integers(0, 100)),  # the tier window moves on: rolling sums shrink
 )
-steps = st.lists(st.tuples(events, st.integers(0, 60 * 24 * 40)), min_size=1, max_size=25)
+steps = st.lists(st.tuples(events, st.integers(0, 60 * 24 * 40)), min_size=3, max_size=30)
 
 
 @PROPERTY_SETTINGS
@@ -248,12 +263,19 @@ def test_random_sequences_keep_every_invariant(
         else:
             reward_id = reward_ids[arg % len(reward_ids)] if reward_ids and arg < 4 else "no-such-reward"
             event = Redeem(reward_id, issued[reward_id])
+        expected_refusal = refusal_for(program, state, event) if isinstance(event, Redeem) else None
         try:
             outcome = program.apply(state, event, now)
         except Refusal as refusal:
-            assert isinstance(event, Redeem)
-            assert_refusal_is_right(program, state, event, refusal.code)
+            hypothesis.event(f"refused: {refusal.code}")
+            assert refusal.code is expected_refusal
             continue
+        assert expected_refusal is None
+        hypothesis.event(f"applied: {kind}")
+        if any(e.kind == "tier" for e in outcome.effects):
+            hypothesis.event("tier changed")
+        if outcome.vouchers:
+            hypothesis.event(f"voucher on {kind}")
         assert_ints(outcome)
         assert_tier(program, state, outcome)
         for voucher in outcome.vouchers:
@@ -263,28 +285,69 @@ def test_random_sequences_keep_every_invariant(
         assert all(v >= 0 for v in state.balances.values()), state.balances
 
 
-def assert_refusal_is_right(program: Program, state: MemberState, event: Redeem, code: ErrorCode) -> None:
+def refusal_for(program: Program, state: MemberState, event: Redeem) -> ErrorCode | None:
+    """What a redemption must be refused with, worked out independently (None: accepted)."""
     reward = program.rewards.get(event.reward_id)
     if reward is None:
-        assert code is ErrorCode.UNKNOWN_REWARD
+        return ErrorCode.UNKNOWN_REWARD
+    if reward.min_tier is not None:
+        names = [lv.name for lv in program.tiers.levels]
+        if names.index(expected_tier(program, state.rolling.get(program.tiers.basis or "", 0))) < names.index(
+            reward.min_tier
+        ):
+            return ErrorCode.REWARD_UNAVAILABLE
+    if reward.stock is not None and event.issued_so_far >= reward.stock:
+        return ErrorCode.REWARD_UNAVAILABLE
+    if any(state.balances[a] < c for a, c in reward.cost.items()):
+        return ErrorCode.INSUFFICIENT_BALANCE
+    return None
+
+
+@settings(PROPERTY_SETTINGS, max_examples=300)
+@given(
+    programs,
+    st.fixed_dictionaries({b: st.integers(0, 400) for b in BALANCES}),
+    st.integers(0, 60) | st.integers(0, 60_000),
+    st.integers(0, 5),
+    st.integers(0, 4),
+)
+def test_redemption_rules(
+    program: Program, balances: dict[str, int], metric: int, reward_index: int, issued: int
+) -> None:
+    state = MemberState(
+        enrolled_at=START,
+        balances=balances,
+        totals={"spend_cents": 0, "visits": 0, "purchases": 0},
+        tier=None,
+        rolling=dict.fromkeys(("spend_cents", "visits", "points"), metric),
+    )
+    ids = list(program.rewards)
+    event = Redeem(ids[reward_index] if reward_index < len(ids) else "unknown", issued)
+    expected = refusal_for(program, state, event)
+    hypothesis.event(f"expected: {expected}")
+    try:
+        outcome = program.apply(state, event, START)
+    except Refusal as refusal:
+        assert refusal.code is expected
         return
-    short = any(state.balances[a] < c for a, c in reward.cost.items())
-    sold_out = reward.stock is not None and event.issued_so_far >= reward.stock
-    tier_low = reward.min_tier is not None and program.tiers.index_for(
-        program.tiers.metric(state.rolling)
-    ) < (program.tiers.index_of(reward.min_tier) or 0)
-    if code is ErrorCode.INSUFFICIENT_BALANCE:
-        assert short
-    else:
-        assert code is ErrorCode.REWARD_UNAVAILABLE and (sold_out or tier_low)
+    assert expected is None
+    reward = program.rewards[event.reward_id]
+    debits = Counter({p.account: -p.delta for p in outcome.postings if p.rule == f"redeem:{reward.id}"})
+    assert debits == Counter(reward.cost)
+    assert [v.reward_id for v in outcome.vouchers][:1] == [reward.id]
+    assert outcome.vouchers[0].expires_at == START + timedelta(days=reward.valid_days)
 
 
 _ROUND = {"down": ROUND_FLOOR, "up": ROUND_CEILING, "nearest": ROUND_HALF_UP}
 
 
 @PROPERTY_SETTINGS
-@given(programs, st.integers(1, 10**9), st.datetimes(datetime(2024, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
-       st.integers(0, 10**7))
+@given(
+    programs,
+    st.integers(1, 10**9),
+    st.datetimes(datetime(2024, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
+    st.integers(0, 10**7),
+)
 def test_purchase_amounts_are_exact_and_rounded_once(
     program: Program, cents: int, now: datetime, rolling_value: int
 ) -> None:
@@ -301,10 +364,14 @@ def test_purchase_amounts_are_exact_and_rounded_once(
     local = now.astimezone(program.timezone).date()
     days = [d.percent for d in program.day_multipliers if d.matches(local)]
     factor = Decimal(level.multiplier_percent) / 100 * (Decimal(max(days)) / 100 if days else 1)
-    earned = {p.account: p.delta for p in outcome.postings if p.rule in ("points.purchase", "cashback.purchase")}
+    earned = {
+        p.account: p.delta for p in outcome.postings if p.rule in ("points.purchase", "cashback.purchase")
+    }
     if program.points_per_euro_milli is not None:
         exact = Decimal(cents) / 100 * Decimal(program.points_per_euro_milli) / 1000 * factor
-        assert earned.get("points", 0) == int(exact.quantize(Decimal(1), rounding=_ROUND[program.points_rounding]))
+        assert earned.get("points", 0) == int(
+            exact.quantize(Decimal(1), rounding=_ROUND[program.points_rounding])
+        )
     if program.cashback_basis_points is not None:
         exact = Decimal(cents) * Decimal(program.cashback_basis_points) / 10_000
         if program.cashback_multiplied:
@@ -324,7 +391,9 @@ def test_purchase_amounts_are_exact_and_rounded_once(
 def test_fixed_expiry_is_fifo_bounded_and_idempotent(
     lots_spec: list[tuple[int, int]], debit: int, balance: int, day: int
 ) -> None:
-    program = load_program('[shop]\nname = "x"\n[expiry]\nmode = "fixed"\nmonths = 3\nbalances = ["points"]\n')
+    program = load_program(
+        '[shop]\nname = "x"\n[expiry]\nmode = "fixed"\nmonths = 3\nbalances = ["points"]\n'
+    )
     lots = tuple(Lot(amount, START + timedelta(days=offset)) for amount, offset in lots_spec)
     state = MemberState(
         enrolled_at=START,

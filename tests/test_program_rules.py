@@ -122,7 +122,7 @@ def test_tier_and_day_multipliers_round_once() -> None:
 
 def test_day_multiplier_uses_shop_local_day_and_specific_dates() -> None:
     prog = program(
-        '[points]\nper_euro = 1\n[[bonuses.day_multiplier]]\ndate = 2025-12-24\nmultiplier = 3\n'
+        "[points]\nper_euro = 1\n[[bonuses.day_multiplier]]\ndate = 2025-12-24\nmultiplier = 3\n"
         '[[bonuses.day_multiplier]]\nweekday = "mercredi"\nmultiplier = 2\n'
     )
     # 2025-12-23 23:30 UTC is already Wednesday 24 December in Paris: the highest multiplier wins.
@@ -153,7 +153,7 @@ def test_cashback_in_basis_points() -> None:
 def test_cashback_ignores_multipliers_unless_asked() -> None:
     body = (
         '[[bonuses.day_multiplier]]\nweekday = "wednesday"\nmultiplier = 2\n'
-        "[cashback]\npercent = 2\nrounding = \"nearest\"\n"
+        '[cashback]\npercent = 2\nrounding = "nearest"\n'
     )
     assert deltas(program(body).apply(member(), Purchase(1000), WEDNESDAY), "cashback_cents") == [20]
     body = body.replace('"nearest"\n', '"nearest"\nmultipliers = true\n')
@@ -181,11 +181,15 @@ def test_one_stamp_per_shop_local_day() -> None:
     prog = program(STAMPS)
     # Stamped at 23:30 Paris on the 12th; 22:59 UTC on the 12th is 23:59 Paris: still the same day.
     stamped = datetime(2025, 3, 12, 22, 30, tzinfo=UTC)
-    same_day = prog.apply(member(stamps=1, last_stamp_at=stamped), Tap(), datetime(2025, 3, 12, 22, 59, tzinfo=UTC))
+    same_day = prog.apply(
+        member(stamps=1, last_stamp_at=stamped), Tap(), datetime(2025, 3, 12, 22, 59, tzinfo=UTC)
+    )
     assert deltas(same_day, "stamps") == []
     assert deltas(same_day, "visits") == [1]
     assert "demain" in next(e for e in same_day.effects if e.kind == "stamps").reason.fr
-    next_day = prog.apply(member(stamps=1, last_stamp_at=stamped), Tap(), datetime(2025, 3, 12, 23, 1, tzinfo=UTC))
+    next_day = prog.apply(
+        member(stamps=1, last_stamp_at=stamped), Tap(), datetime(2025, 3, 12, 23, 1, tzinfo=UTC)
+    )
     assert deltas(next_day, "stamps") == [1]
 
 
@@ -230,7 +234,9 @@ BONUSES = (
 
 def test_enrol_welcome_newsletter_and_referee() -> None:
     prog = program(BONUSES)
-    out = prog.enrol(Enrol(consent_email=True, consent_sms=False, referred=True, anonymous_spend_cents=0), THURSDAY)
+    out = prog.enrol(
+        Enrol(consent_email=True, consent_sms=False, referred=True, anonymous_spend_cents=0), THURSDAY
+    )
     assert [(p.rule, p.delta) for p in out.postings] == [
         ("bonus.welcome", 50),
         ("bonus.newsletter", 10),
@@ -279,7 +285,10 @@ def test_birthday_window(born: date, today: datetime, given: frozenset[int], yea
 
 
 def test_no_birthday_bonus_on_redeem() -> None:
-    prog = program(BONUSES + '[[rewards]]\nid = "r"\nname = "R"\nkind = "percent_off"\npercent = 5\ncost = {points = 1}\n')
+    prog = program(
+        BONUSES
+        + '[[rewards]]\nid = "r"\nname = "R"\nkind = "percent_off"\npercent = 5\ncost = {points = 1}\n'
+    )
     out = prog.apply(member(points=5, birth_date=date(1990, 3, 13)), Redeem("r", 0), THURSDAY)
     assert out.birthday_bonus_year is None
 
@@ -342,9 +351,14 @@ def test_redeem_refusals(state: MemberState, event: Redeem, code: ErrorCode) -> 
 
 
 def test_redeem_with_tier_and_stock_left() -> None:
-    out = program(REWARDS).apply(member(points=10, rolling={"visits": 10}, tier="B"), Redeem("vip", 1), THURSDAY)
+    out = program(REWARDS).apply(
+        member(points=10, rolling={"visits": 10}, tier="B"), Redeem("vip", 1), THURSDAY
+    )
     assert out.vouchers[0].expires_at == THURSDAY + timedelta(days=7)
-    assert out.vouchers[0].value == {"kind": "experience", "description": {"fr": "Une soirée", "en": "Une soirée"}}
+    assert out.vouchers[0].value == {
+        "kind": "experience",
+        "description": {"fr": "Une soirée", "en": "Une soirée"},
+    }
 
 
 def test_catalogue_entries() -> None:
@@ -368,7 +382,7 @@ TIERS = (
     '[tiers]\nbasis = "spend_cents"\nwindow_months = 6\n'
     '[[tiers.levels]]\nname = "Bronze"\nthreshold = 0\n'
     '[[tiers.levels]]\nname = "Argent"\nlabel = { fr = "Argent", en = "Silver" }\nthreshold_euros = 100\n'
-    "multiplier = 2\nprivileges = { fr = [\"Café\"], en = [\"Coffee\"] }\n"
+    'multiplier = 2\nprivileges = { fr = ["Café"], en = ["Coffee"] }\n'
     '[[tiers.levels]]\nname = "Or"\nthreshold_euros = 500\nmultiplier = 3\n'
 )
 
@@ -392,7 +406,11 @@ def test_tier_status_and_progress() -> None:
 
 def test_no_tiers_means_one_implicit_tier() -> None:
     prog = program("")
-    assert prog.tier_status({"spend_cents": 10**6}).to_json() == {"name": "Membre", "next": None, "progress": {}}
+    assert prog.tier_status({"spend_cents": 10**6}).to_json() == {
+        "name": "Membre",
+        "next": None,
+        "progress": {},
+    }
     assert prog.tier_window_start(THURSDAY) is None
     out = prog.apply(member(tier="Membre"), Tap(), THURSDAY)
     assert out.tier == "Membre" and "tier" not in kinds(out)
@@ -402,7 +420,9 @@ def test_tier_window_start_is_calendar_months_back() -> None:
     prog = program(TIERS)
     # 31 August 12:00 in Paris (summer time) → 28 February 12:00 in Paris (winter time): the shop's
     # wall clock is kept, the day clamped to the end of February.
-    assert prog.tier_window_start(datetime(2025, 8, 31, 10, tzinfo=UTC)) == datetime(2025, 2, 28, 11, tzinfo=UTC)
+    assert prog.tier_window_start(datetime(2025, 8, 31, 10, tzinfo=UTC)) == datetime(
+        2025, 2, 28, 11, tzinfo=UTC
+    )
 
 
 def test_purchase_crossing_a_threshold_moves_up_with_an_effect() -> None:
@@ -424,7 +444,9 @@ def test_tier_goes_down_when_the_window_rolls() -> None:
 
 
 def test_points_basis_counts_points_earned_by_the_event() -> None:
-    prog = program(TIERS.replace('basis = "spend_cents"', 'basis = "points"').replace("threshold_euros", "threshold"))
+    prog = program(
+        TIERS.replace('basis = "spend_cents"', 'basis = "points"').replace("threshold_euros", "threshold")
+    )
     out = prog.apply(member(tier="Bronze", rolling={"points": 95}), Purchase(500), THURSDAY)
     assert out.tier == "Argent"
 
@@ -456,7 +478,14 @@ def test_summary_shape() -> None:
     assert summary["currency"] == "EUR"
     assert summary["balances"] == ["points"]
     assert [t["name"] for t in summary["tiers"]] == ["Bronze", "Argent", "Or"]
-    assert set(summary["tiers"][1]) >= {"name", "label", "threshold", "basis", "multiplier_percent", "privileges"}
+    assert set(summary["tiers"][1]) >= {
+        "name",
+        "label",
+        "threshold",
+        "basis",
+        "multiplier_percent",
+        "privileges",
+    }
     assert all(set(rule) == {"fr", "en"} for rule in summary["rules"])
     assert [r["id"] for r in summary["rewards"]] == list(prog.rewards)
 
@@ -471,7 +500,9 @@ def test_demo_customer_can_redeem_after_a_couple_of_purchases() -> None:
         out = prog.apply(state, Purchase(2000), THURSDAY)
         points += sum(deltas(out, "points"))
         state = member(points=points, purchases=1)
-    affordable = [r for r in prog.rewards.values() if r.cost.get("points", 10**9) <= points and not r.min_tier]
+    affordable = [
+        r for r in prog.rewards.values() if r.cost.get("points", 10**9) <= points and not r.min_tier
+    ]
     assert affordable
 
 
@@ -480,7 +511,9 @@ def test_effect_texts_fit_the_receipt_printer_code_page() -> None:
     for path in [*sorted((ROOT / "examples").glob("*.toml")), None]:
         prog = load_program(path.read_text(encoding="utf-8") if path else demo_program_text())
         texts += [r["fr"] + r["en"] for r in prog.summary()["rules"]]
-        out = prog.apply(member(points=10**6, stamps=9, cashback=10**6, purchases=0), Purchase(123456), THURSDAY)
+        out = prog.apply(
+            member(points=10**6, stamps=9, cashback=10**6, purchases=0), Purchase(123456), THURSDAY
+        )
         texts += [e.reason.fr + e.reason.en for e in out.effects]
     for text in texts:
         text.encode("cp858")  # raises if a character cannot be printed

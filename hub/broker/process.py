@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 from hub.broker.errors import BrokerError
-
-MOSQUITTO_CANDIDATES = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
-
-
-def find_mosquitto() -> str:
-    for candidate in MOSQUITTO_CANDIDATES:
-        if Path(candidate).exists():
-            return candidate
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    raise BrokerError(
-        "Mosquitto est introuvable : lancez « bash scripts/setup.sh » (paquet Debian mosquitto)",
-        "Mosquitto not found: run 'bash scripts/setup.sh' (Debian package mosquitto)",
-    )
+from hub.broker.provision import load_settings, mosquitto_command
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -35,25 +20,25 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 class BrokerProcess:
-    """`mosquitto -c DIR/mosquitto/mosquitto.conf`, waited for until every listener accepts."""
+    """`mosquitto -c DIR/mosquitto/mosquitto.conf`, waited for until both listeners accept."""
 
-    def __init__(self, conf: Path, ports: list[int], log_file: Path | None = None) -> None:
-        self.conf = Path(conf)
-        self.ports = ports
+    def __init__(self, data_dir: Path, log_file: Path | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        settings = load_settings(self.data_dir)
+        self.ports = [settings.local_port, settings.tls_port]
         self.log_file = log_file
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10) -> None:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [find_mosquitto(), "-c", str(self.conf)], stdout=out, stderr=subprocess.STDOUT
-        )
+        self.proc = subprocess.Popen(mosquitto_command(self.data_dir), stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -84,7 +69,3 @@ class BrokerProcess:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None

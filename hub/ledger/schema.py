@@ -157,6 +157,9 @@ def open_database(path: Path, create: bool = False) -> sqlite_utils.Database:
             f"Registre introuvable : {path}. Lancez « fidelio-hub --data DIR init ». / "
             f"Ledger not found: {path}. Run 'fidelio-hub --data DIR init'."
         )
+    if create and not path.exists():
+        # Personal data: only the hub's user reads it (SQLite gives its -wal/-shm files the same mode).
+        path.touch(mode=0o600)
     try:
         conn = connect(path)
         version = conn.execute("PRAGMA user_version").fetchone()[0]

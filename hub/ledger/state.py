@@ -73,6 +73,15 @@ def load_member(cur: sqlite3.Cursor, row: tuple, program: Program, now: datetime
     window_start = program.tier_window_start(now)
     rolling = rolling_sums(cur, mid, window_start) if window_start is not None else {}
     lots, debited = expiring_lots(cur, mid) if program.expiry_mode == "fixed" else ({}, {})
+    stamps_today = None
+    if last_stamp and parse_iso(last_stamp) >= (day_start := program.local_day_start(now)):
+        stamps_today = cur.execute(
+            "SELECT COALESCE(SUM(delta), 0) FROM postings WHERE member_id = ? AND account = 'stamps' "
+            "AND rule = 'stamps.visit' AND at >= ?",
+            (mid, iso(day_start)),
+        ).fetchone()[0]
+    elif last_stamp:
+        stamps_today = 0
     state = MemberState(
         enrolled_at=parse_iso(enrolled),
         balances={"points": points, "stamps": stamps, "cashback_cents": cashback},
@@ -85,6 +94,7 @@ def load_member(cur: sqlite3.Cursor, row: tuple, program: Program, now: datetime
         rolling=rolling,
         lots=lots,
         debited=debited,
+        stamps_today=stamps_today,
     )
     return MemberRow(mid, code, first_name, state)
 

@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from hub.program.arith import scaled
 from hub.program.schema import ProgramFile
 
 Loc = tuple[str | int, ...]
@@ -91,7 +92,7 @@ def _tiers(cfg: ProgramFile) -> Iterator[Finding]:
                 "use threshold (in visits or points)",
             )
             continue
-        value = level.threshold if level.threshold is not None else int(level.threshold_euros * 100)  # type: ignore[operator]
+        value = level.threshold if level.threshold is not None else scaled(level.threshold_euros or 0, 2)
         key = "threshold" if level.threshold is not None else "threshold_euros"
         if i == 0 and value != 0:
             yield Finding(

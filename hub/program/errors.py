@@ -155,6 +155,14 @@ def explain(error: dict[str, Any]) -> tuple[Loc, str, str, str, str]:
             f"ajoutez une section [{format_loc(loc)}] (voir docs/program.md)",
             f"add a [{format_loc(loc)}] section (see docs/program.md)",
         )
+    if kind == "missing" and get_origin(type_at(loc)) is list:
+        return (
+            loc,
+            f"il faut au moins un bloc [[{format_loc(loc)}]]",
+            f"at least one [[{format_loc(loc)}]] block is needed",
+            f"ajoutez un bloc [[{format_loc(loc)}]]",
+            f"add a [[{format_loc(loc)}]] block",
+        )
     if kind == "missing":
         return (
             loc,

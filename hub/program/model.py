@@ -78,9 +78,12 @@ class MemberState:
     last_activity_at: datetime | None = None  # last tap, purchase or redemption
     last_stamp_at: datetime | None = None  # when the last visit stamp was credited
     birthday_bonus_years: frozenset[int] = frozenset()  # years a birthday bonus was already given
-    #: Sums over the tier window (TIER_BASES -> value), as of now, before the event.
+    #: Sums over the tier window (TIER_BASES -> value), as of now, before the event: postings made
+    #: since `Program.tier_window_start(now)`; for "points" only the positive ones (points earned,
+    #: bonuses included: redemptions and expiry do not lower a tier).
     rolling: dict[str, int] = field(default_factory=dict)
-    #: Expiring credits per balance, and the total already debited from that balance (FIFO).
+    #: Expiring credits per balance (postings with an `expires_at`), and the total ever debited
+    #: from that balance (every negative delta, expiry postings included): see `expiry.py` (FIFO).
     lots: dict[str, tuple[Lot, ...]] = field(default_factory=dict)
     debited: dict[str, int] = field(default_factory=dict)
     #: Visit stamps ("stamps.visit" postings) already credited since the shop-local midnight of

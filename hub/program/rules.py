@@ -16,12 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fidelio.contract import ErrorCode
-from hub.program import expiry, words
+from hub.program import build, expiry, words
 from hub.program.arith import (
     Rounding,
     add_months,
-    date_en,
-    date_fr,
     decimal_en,
     decimal_fr,
     local_date,
@@ -29,6 +27,7 @@ from hub.program.arith import (
     round_fraction,
     scaled,
 )
+from hub.program.build import DayMultiplier
 from hub.program.model import (
     BALANCES,
     Effect,
@@ -44,27 +43,15 @@ from hub.program.model import (
     TierStatus,
     VoucherGrant,
 )
-from hub.program.rewards import Reward, text
-from hub.program.schema import WEEKDAYS_EN, WEEKDAYS_FR, ProgramFile
+from hub.program.rewards import Reward
+from hub.program.schema import ProgramFile
 from hub.program.summary import build_summary
-from hub.program.tiers import TierLadder, TierLevel
 
 # Denominators of the integer rates.
 CENTS_PER_EURO = 100
 MILLI = 1000  # points.per_euro in thousandths
 PERCENT = 100  # multipliers in percent (100 = ×1)
 BASIS_POINTS = 10_000  # cashback percent × 100
-
-
-@dataclass(frozen=True)
-class DayMultiplier:
-    weekday: int | None  # 0 = Monday
-    day: date | None
-    percent: int
-    label: Text
-
-    def matches(self, today: date) -> bool:
-        return self.day == today if self.day is not None else today.weekday() == self.weekday
 
 
 @dataclass
@@ -127,21 +114,10 @@ class Program:
         self.cashback_rounding: Rounding = cfg.cashback.rounding if cfg.cashback else "down"
         self.cashback_multiplied = bool(cfg.cashback and cfg.cashback.multipliers)
         self.stamps = cfg.stamps
-        self.tiers = self._ladder(cfg)
-        bonuses = cfg.bonuses
-        self.bonuses: dict[str, dict[str, int]] = {}
-        for rule, grant in (
-            ("bonus.welcome", bonuses.welcome),
-            ("bonus.first_purchase", bonuses.first_purchase),
-            ("bonus.newsletter", bonuses.newsletter_optin),
-            ("bonus.birthday", bonuses.birthday),
-            ("bonus.referral.referrer", bonuses.referral.referrer if bonuses.referral else None),
-            ("bonus.referral.referee", bonuses.referral.referee if bonuses.referral else None),
-        ):
-            if grant is not None:
-                self.bonuses[rule] = grant.amounts()
-        self.birthday_window_days = bonuses.birthday.window_days if bonuses.birthday else 0
-        self.day_multipliers = tuple(self._day_multiplier(d) for d in bonuses.day_multiplier)
+        self.tiers = build.ladder(cfg)
+        self.bonuses = build.bonuses(cfg)  # rule ("bonus.welcome", …) -> {balance: amount}
+        self.birthday_window_days = cfg.bonuses.birthday.window_days if cfg.bonuses.birthday else 0
+        self.day_multipliers = build.day_multipliers(cfg)
         self.voucher_valid_days = cfg.vouchers.valid_days
         stamp_reward = cfg.stamps.reward if cfg.stamps else None
         every = cfg.stamps.every if cfg.stamps else None
@@ -153,36 +129,6 @@ class Program:
         )
         self.enrolment_policy = cfg.enrolment.policy
         self.enrolment_threshold_cents = cfg.enrolment.threshold_cents or 0
-
-    # --- construction helpers -----------------------------------------------------------------
-
-    @staticmethod
-    def _ladder(cfg: ProgramFile) -> TierLadder:
-        if cfg.tiers is None:
-            return TierLadder.implicit()
-        levels = []
-        for lv in cfg.tiers.levels:
-            threshold = lv.threshold if lv.threshold is not None else scaled(lv.threshold_euros or 0, 2)
-            label = text(lv.label) if lv.label else Text(lv.name, lv.name)
-            fr = lv.privileges.fr if lv.privileges else []
-            en = lv.privileges.en if lv.privileges else []
-            privileges = tuple(
-                Text(fr[i] if i < len(fr) else en[i], en[i] if i < len(en) else fr[i])
-                for i in range(max(len(fr), len(en)))
-            )
-            levels.append(TierLevel(lv.name, label, threshold, scaled(lv.multiplier, 2), privileges))
-        return TierLadder(cfg.tiers.basis, cfg.tiers.window_months, tuple(levels))
-
-    @staticmethod
-    def _day_multiplier(raw: Any) -> DayMultiplier:
-        percent = scaled(raw.multiplier, 2)
-        if raw.date is not None:
-            label = text(raw.label) if raw.label else Text(date_fr(raw.date), date_en(raw.date))
-            return DayMultiplier(None, raw.date, percent, label)
-        names = WEEKDAYS_EN if raw.weekday in WEEKDAYS_EN else WEEKDAYS_FR
-        index = names.index(raw.weekday)
-        label = text(raw.label) if raw.label else Text(WEEKDAYS_FR[index], WEEKDAYS_EN[index].capitalize())
-        return DayMultiplier(index, None, percent, label)
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -310,7 +256,8 @@ class Program:
                 bp = self.cashback_basis_points
                 percent = Text(f"{decimal_fr(bp, 2)} %", f"{decimal_en(bp, 2)}%")
                 draft.post("cashback_cents", cashback, "cashback.purchase")
-                draft.say("cashback", words.purchase_cashback(cashback, cents, percent), cashback)
+                notes_here = notes if self.cashback_multiplied else []
+                draft.say("cashback", words.purchase_cashback(cashback, cents, percent, notes_here), cashback)
                 told = True
         if not told:
             draft.say("purchase", words.purchase_only(cents))
@@ -343,7 +290,7 @@ class Program:
         if reward.min_tier is not None:
             needed = self.tiers.index_of(reward.min_tier) or 0
             current = self.tiers.index_for(self.tiers.metric(state.rolling))
-            if current < needed - 100:
+            if current < needed:
                 raise Refusal(ErrorCode.REWARD_UNAVAILABLE, f"needs tier {reward.min_tier}")
         if reward.stock is not None and event.issued_so_far >= reward.stock:
             raise Refusal(ErrorCode.REWARD_UNAVAILABLE, "out of stock")

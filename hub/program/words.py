@@ -77,11 +77,13 @@ def purchase_points(points: int, cents: int, multipliers: list[Text]) -> Text:
     )
 
 
-def purchase_cashback(cashback: int, cents: int, percent: Text) -> Text:
+def purchase_cashback(cashback: int, cents: int, percent: Text, multipliers: list[Text]) -> Text:
     q = quantity("cashback_cents", cashback)
+    extra_fr = "".join(f", {m.fr}" for m in multipliers)
+    extra_en = "".join(f", {m.en}" for m in multipliers)
     return Text(
-        f"{q.fr} dans votre cagnotte ({percent.fr} de votre achat de {euros_fr(cents)})",
-        f"{q.en} into your kitty ({percent.en} of your {euros_en(cents)} purchase)",
+        f"{q.fr} dans votre cagnotte ({percent.fr} de votre achat de {euros_fr(cents)}{extra_fr})",
+        f"{q.en} into your kitty ({percent.en} of your {euros_en(cents)} purchase{extra_en})",
     )
 
 
