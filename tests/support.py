@@ -12,6 +12,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fidelio.contract import new_request
@@ -23,6 +25,28 @@ from kiosk.provisioning import Provisioning, load_provisioning
 from kiosk.simple_client import SimpleHubClient
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll `predicate` until it holds or `timeout` passes (for state that no callback announces)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@contextmanager
+def running_hub(program: Path | None = None) -> Iterator[HubHarness]:
+    """A harness with its broker and in-process hub service started, closed afterwards."""
+    harness = HubHarness(program)
+    try:
+        harness.start_broker()
+        harness.start_service()
+        yield harness
+    finally:
+        harness.close()
 
 
 class HubHarness:

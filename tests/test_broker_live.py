@@ -13,9 +13,7 @@ import queue
 import socket
 import ssl
 import threading
-import time
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -25,18 +23,10 @@ from paho.mqtt.properties import Properties
 
 from hub.broker import kiosk_add
 from hub.broker.pki import create_ca
+from tests.support import wait_until
 
 NOT_AUTHORIZED = 0x87
 NO_MATCHING_SUBSCRIBERS = 0x10
-
-
-def _wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def _drain(client: MqttTestClient, settle: float = 0.3) -> list[mqtt.MQTTMessage]:
@@ -197,7 +187,7 @@ def test_revoked_kiosk_is_cut_off_and_refused(broker: RunningBroker) -> None:
     kiosk = broker.add_kiosk("k1")
     connected = broker.connect(kiosk.username, kiosk.password, tls=True)
     broker.revoke_kiosk("k1")  # kiosk_revoke signals the broker through its pid file; we wait for the reload
-    assert _wait_until(lambda: not connected.is_connected()), "a connected revoked kiosk should be dropped"
+    assert wait_until(lambda: not connected.is_connected()), "a connected revoked kiosk should be dropped"
     with pytest.raises(BrokerConnectError) as refused:
         broker.connect(kiosk.username, kiosk.password, tls=True)
     assert refused.value.reason_code.value == NOT_AUTHORIZED

@@ -15,29 +15,15 @@ from fidelio.contract import new_request
 from hub.app import check_hub
 from hub.config import HubPaths, load_config
 from hub.service.systemd import Notifier
-from tests.support import HubHarness
+from tests.support import HubHarness, running_hub, wait_until
 
 NO = {"email": False, "sms": False}
 
 
 @pytest.fixture
 def hub():
-    harness = HubHarness()
-    try:
-        harness.start_broker()
-        harness.start_service()
+    with running_hub() as harness:
         yield harness
-    finally:
-        harness.close()
-
-
-def _wait(predicate, timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_requests_sent_while_the_hub_is_away_are_answered_when_it_returns(hub: HubHarness):
@@ -63,8 +49,8 @@ def test_the_hub_reconnects_after_the_broker_restarts(hub: HubHarness):
     hub.broker.stop()
     time.sleep(1.0)
     hub.broker.start()
-    assert _wait(lambda: hub.service is not None and hub.service.client.is_connected(), 40)
-    assert _wait(lambda: k.client.is_connected(), 40)
+    assert wait_until(lambda: hub.service is not None and hub.service.client.is_connected(), 40)
+    assert wait_until(lambda: k.client.is_connected(), 40)
     assert k.request("tap", card, timeout=5, attempts=4)["ok"]
 
 
@@ -84,17 +70,17 @@ def test_a_full_disk_is_retried_without_answering_and_loses_nothing(hub: HubHarn
     blob = "x" * 200_000
     pendings = [k.send(new_request("enrol", "k3", f"pcsc:04CC{i:04X}", {"consents": NO, "first_name": blob[:50]}))
                 for i in range(40)]  # fmt: skip
-    assert _wait(lambda: hub.service.counters["ledger_failures"] >= 1, 10)
+    assert wait_until(lambda: hub.service.counters["ledger_failures"] >= 1, 10)
     time.sleep(0.5)
     answered = [p for p in pendings if p.done.is_set()]  # those that fitted before the disk filled up
     assert len(answered) < len(pendings), "the disk never filled up"
     assert all(p.reply["ok"] for p in answered), "a request was answered although it was not committed"
-    assert _wait(lambda: any(s.get("state") == "degraded" for s in statuses), 10)
+    assert wait_until(lambda: any(s.get("state") == "degraded" for s in statuses), 10)
     conn.execute("PRAGMA max_page_count = 1073741823")  # space is back
     for p in pendings:
         assert p.done.wait(40), "a request was lost after the disk filled up"
     assert all(p.reply["ok"] for p in pendings)
-    assert _wait(lambda: statuses[-1].get("state") == "online", 10)
+    assert wait_until(lambda: statuses[-1].get("state") == "online", 10)
     assert check_hub(hub.data) == []
 
 
@@ -114,7 +100,7 @@ def test_hub_events_carry_no_personal_data(hub: HubHarness):
     card = "pcsc:04BB0004"
     enrolled = k.request("enrol", card, {"first_name": "Zélie", "email": "zelie@example.fr", "consents": NO})
     k.request("purchase", card, {"amount_cents": 999})
-    assert _wait(lambda: len(seen) >= 2, 5)
+    assert wait_until(lambda: len(seen) >= 2, 5)
     spy.loop_stop()
     spy.disconnect()
     text = b"".join(seen).decode()

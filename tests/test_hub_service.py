@@ -13,7 +13,7 @@ import pytest
 from fidelio.contract import ContractError, ErrorCode, dumps, new_request, parse_request
 from fidelio.mqttlink import publish_properties
 from hub.app import check_hub
-from tests.support import HubHarness
+from tests.support import HubHarness, running_hub
 
 PROGRAM = Path(__file__).parent / "programs" / "full.toml"
 NO = {"email": False, "sms": False}
@@ -21,13 +21,8 @@ NO = {"email": False, "sms": False}
 
 @pytest.fixture(scope="module")
 def hub():
-    harness = HubHarness(PROGRAM)
-    try:
-        harness.start_broker()
-        harness.start_service()
+    with running_hub(PROGRAM) as harness:
         yield harness
-    finally:
-        harness.close()
 
 
 def _retained(client, topic: str, timeout: float = 5) -> dict:
