@@ -9,6 +9,7 @@ from pathlib import Path
 from hub.broker import BrokerError, BrokerPaths, BrokerSettings, init_broker, load_settings
 from hub.config import ConfigError, HubConfig, HubPaths, MqttConfig, load_config, write_config
 from hub.ledger import HubClock, Ledger, LedgerOpenError, check_ledger, open_database
+from hub.ledger.schema import open_read_only
 from hub.program import Program, ProgramError, load_program
 from hub.service import HubService
 from hub.service.service import MqttEndpoint
@@ -98,12 +99,11 @@ def open_hub_service(data: Path, notifier: Notifier | None = None) -> HubService
 
 
 def check_hub(data: Path) -> list[str]:
-    paths = HubPaths(data)
     try:
-        db = open_database(paths.ledger)
+        conn = open_read_only(HubPaths(data).ledger)
     except LedgerOpenError as exc:
         return [str(exc)]
     try:
-        return check_ledger(db.conn)
+        return check_ledger(conn)
     finally:
-        db.conn.close()
+        conn.close()

@@ -64,8 +64,7 @@ def _run(data: Path) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     log.info("hub starting", extra={"data": str(data)})
-    service.run_until(stop)
-    return 0
+    return service.run_until(stop)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,7 +51,6 @@ class HubPaths:
         self.mosquitto = self.root / "mosquitto"
         self.mosquitto_conf = self.mosquitto / "mosquitto.conf"
         self.ca_cert = self.mosquitto / "ca.crt"
-        self.backups = self.root / "backups"
 
 
 def load_config(paths: HubPaths) -> HubConfig:
@@ -76,6 +75,9 @@ def write_config(paths: HubPaths, config: HubConfig) -> None:
     """Written 0600: it holds the hub's broker password."""
     tmp = paths.config.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a leftover temporary file
     with os.fdopen(fd, "wb") as fh:
         tomli_w.dump(config.model_dump(), fh)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, paths.config)

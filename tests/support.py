@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,36 @@ def running_hub(program: Path | None = None) -> Iterator[HubHarness]:
         harness.close()
 
 
+class NotifyListener:
+    """systemd's side of the notify protocol: a datagram socket the hub reports READY/STATUS to."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.messages: list[str] = []
+
+    def wait_for(self, text: str, timeout: float = 30) -> bool:
+        """Wait for a datagram containing `text` (messages already received count)."""
+        deadline = time.monotonic() + timeout
+        while not any(text in m for m in self.messages):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                return False
+        return True
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class HubHarness:
     def __init__(self, program: Path | None = None, shop: str = "test-shop") -> None:
         # mosquitto drops root for its own user: the directory must be traversable by it.
@@ -80,11 +111,14 @@ class HubHarness:
             self.service.ledger.db.conn.close()
             self.service = None
 
-    def start_hub_process(self) -> subprocess.Popen[bytes]:
+    def start_hub_process(self, notify: NotifyListener | None = None) -> subprocess.Popen[bytes]:
         log = open(self.root / "hub.log", "ab")  # noqa: SIM115
+        env = dict(os.environ)
+        if notify is not None:
+            env["NOTIFY_SOCKET"] = str(notify.path)
         self.hub_proc = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "--data", str(self.data), "run"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env,
         )  # fmt: skip
         return self.hub_proc
 
@@ -132,6 +166,8 @@ class StreamingKiosk(threading.Thread):
         self.sent: dict[str, int] = {}  # request id -> amount, every distinct purchase made
         self.answered: set[str] = set()
         self.resends = 0
+        #: (hub time of the reply, wall time it arrived): tells which replies crossed a kill
+        self.timings: list[tuple[str, float]] = []
         self.rng = random.Random(name)
 
     def run(self) -> None:
@@ -145,3 +181,4 @@ class StreamingKiosk(threading.Thread):
                 self.client._publish(req)  # resend the same id, as a kiosk's outbox does
             assert pending.reply is not None and pending.reply["ok"], pending.reply
             self.answered.add(req.id)
+            self.timings.append((pending.reply["at"], time.time()))

@@ -28,6 +28,13 @@ def payload(**over):
     return dumps(base)
 
 
+def payload_ascii(**over):
+    """JSON with \\u escapes, as a client with ensure_ascii would send it."""
+    base = new_request("tap", "k1", "pcsc:04A1B2C3").to_json()
+    base.update(over)
+    return json.dumps(base).encode()
+
+
 def test_round_trip_of_each_type():
     bodies = {
         "tap": {},
@@ -81,6 +88,12 @@ def test_uuid7_is_version_7_and_time_ordered():
             True,
         ),
         (payload(padding="x" * MAX_PAYLOAD_BYTES), ErrorCode.MALFORMED, True),
+        (payload_ascii(sent_at="\ud800"), ErrorCode.MALFORMED, True),  # a lone surrogate no store can keep
+        (
+            payload(type="enrol", body={"consents": {"email": True, "sms": True}, "birth_date": "2020-W01-1"}),
+            ErrorCode.MALFORMED,
+            True,
+        ),
     ],
 )
 def test_bad_requests_get_a_code_and_the_id_when_readable(raw, code, has_id):

@@ -7,14 +7,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from hub.broker.process import free_port
-from tests.support import REPO
+from hub.app import init_hub
+from hub.broker.process import BrokerProcess, free_port
+from tests.support import REPO, NotifyListener
 
 EXAMPLES = REPO / "examples"
 BIN = Path(sys.executable).parent
@@ -87,25 +87,25 @@ def test_program_check_gives_line_numbers(tmp_path: Path):
     assert bad.returncode == 1 and ":6:" in bad.stderr and "rounding" in bad.stderr
 
 
-def test_run_stops_cleanly_on_sigterm_and_refuses_a_newer_ledger(data_dir: Path):
-    from tests.support import HubHarness  # noqa: F401  (same init path as the harness)
-
+def test_run_speaks_systemd_notify_stops_cleanly_on_sigterm_and_refuses_a_newer_ledger(data_dir: Path):
     local, tls = free_port(), free_port()
-    from hub.app import init_hub
-    from hub.broker.process import BrokerProcess
-
     init_hub(data_dir, "s2", mqtt_host="localhost", mqtt_port=tls, local_port=local)
     broker = BrokerProcess(data_dir)
     broker.start()
+    notify = NotifyListener(data_dir.parent / "notify.sock")
     try:
         hub = subprocess.Popen([str(BIN / "fidelio-hub"), "--data", str(data_dir), "run"],
+                               env={**os.environ, "NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "1000000"},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-        time.sleep(2.5)
+        assert notify.wait_for("READY=1") and notify.wait_for("STATUS=connected")
+        assert notify.wait_for("WATCHDOG=1", timeout=5), "the writer loop does not feed the watchdog"
         hub.send_signal(signal.SIGTERM)
         out, _ = hub.communicate(timeout=30)
         assert hub.returncode == 0, out
         assert '"msg": "connected to the broker"' in out and '"msg": "hub stopped"' in out
+        assert notify.wait_for("STOPPING=1", timeout=5)
     finally:
+        notify.close()
         broker.stop()
     import sqlite3
 

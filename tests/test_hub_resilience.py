@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from fidelio.contract import new_request
+from fidelio.mqttlink import publish_properties
 from hub.app import check_hub
 from hub.config import HubPaths, load_config
 from hub.service.systemd import Notifier
@@ -123,3 +124,55 @@ def test_systemd_notify_ready_and_watchdog(tmp_path: Path):
     assert sock.recv(100) == b"WATCHDOG=1"
     sock.close()
     assert not Notifier({}).enabled
+
+
+def test_an_ack_from_a_dead_connection_never_acknowledges_a_new_message(hub: HubHarness):
+    """Broker killed while the hub holds an uncommitted request: after the reconnect the broker numbers
+    messages afresh, and the old message's late PUBACK must not acknowledge the new one."""
+    k = hub.kiosk("k5")
+    card = "pcsc:04BB0005"
+    assert k.request("enrol", card, {"consents": NO})["ok"]
+    service = hub.service
+    assert service is not None
+    gate, holding = threading.Event(), threading.Event()
+    real_apply = service.ledger.apply_batch
+
+    def gated(requests):
+        if not gate.is_set():
+            holding.set()
+            gate.wait(30)
+        return real_apply(requests)
+
+    service.ledger.apply_batch = gated  # type: ignore[method-assign]
+    a = k.send(new_request("purchase", "k5", card, {"amount_cents": 111}))
+    assert holding.wait(10)
+    generation = service._generation
+    hub.broker.proc.kill()  # kill -9: the broker forgets what it had not saved
+    hub.broker.proc.wait()
+    hub.broker.start()
+    assert wait_until(lambda: service._generation > generation and service.client.is_connected(), 40)
+    assert wait_until(lambda: k.client.is_connected(), 40)
+    time.sleep(0.5)  # the kiosk's resubscription
+    b = k.send(new_request("purchase", "k5", card, {"amount_cents": 222}))
+    time.sleep(0.5)  # B is now in the hub's inbox, on the new connection
+    gate.set()
+    assert a.done.wait(15) and b.done.wait(15)
+    assert a.reply["ok"] and b.reply["ok"]
+    assert service.counters["stale_acks_dropped"] >= 1
+    assert b.reply["member"]["totals"]["spend_cents"] == 333
+    assert check_hub(hub.data) == []
+
+
+def test_the_reply_goes_to_the_topic_kiosk_whatever_response_topic_says(hub: HubHarness):
+    a, b = hub.kiosk("ka"), hub.kiosk("kb")
+    got_b: list[bytes] = []
+    b.client.message_callback_add(b.topics.reply("kb"), lambda _c, _u, m: got_b.append(m.payload))
+    req = new_request("tap", "ka", "pcsc:04BB0006")
+    pending = a.send(req)
+    a.client.publish(  # the same id again, asking for the reply on kb's topic
+        a.topics.request("ka"), json.dumps(req.to_json()), qos=1,
+        properties=publish_properties(req.id, b.topics.reply("kb")),
+    )  # fmt: skip
+    assert pending.done.wait(5) and pending.reply["error"]["code"] == "unknown_card"
+    time.sleep(0.5)
+    assert got_b == []

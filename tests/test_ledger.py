@@ -99,7 +99,8 @@ def test_a_repeated_id_gets_the_stored_reply_byte_for_byte(ledger: Ledger):
     first = ledger.apply(purchase)
     ledger.clock._source = lambda: T0 + timedelta(hours=5)  # type: ignore[attr-defined]
     again = ledger.apply(purchase)
-    assert again.duplicate and again.reply == first.reply and again.event is None
+    assert again.duplicate and again.reply == first.reply
+    assert again.event == first.event  # hub/events is at least once: same event, same id
     assert ledger.conn.execute("SELECT spend_cents FROM members").fetchone()[0] == 5000
     other_kiosk = new_request("purchase", "k2", CARD, {"amount_cents": 5000})
     stolen = type(purchase)(**{**purchase.__dict__, "kiosk": "k2"})
@@ -318,3 +319,30 @@ def test_several_stamps_a_day_when_the_program_allows_it(tmp_path: Path):
     assert stamps == [1, 2, 2]
     time.now = T0 + timedelta(days=1)
     assert apply(ledger, "tap")["member"]["balances"]["stamps"] == 3
+
+
+def test_a_clock_surely_unset_holds_events_instead_of_stamping_1970(tmp_path: Path):
+    from hub.ledger.clock import ClockNotSet
+
+    time = FakeTime(datetime(1970, 1, 1, 0, 5, tzinfo=UTC))  # a new Pi hub before NTP, empty ledger
+    ledger = make_ledger(tmp_path / "l.sqlite", time=time)
+    with pytest.raises(ClockNotSet, match="NTP"):
+        ledger.apply(req("enrol", body={"consents": NO}))
+    assert ledger.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    time.now = T0  # NTP answered
+    assert apply(ledger, "enrol", body={"consents": NO})["ok"]
+
+
+def test_a_refused_request_still_reports_what_expired(tmp_path: Path):
+    time = FakeTime()
+    ledger = make_ledger(tmp_path / "l.sqlite", time=time)
+    apply(ledger, "enrol", body={"consents": NO})
+    apply(ledger, "purchase", body={"amount_cents": 5_000})
+    time.now = T0 + timedelta(days=400)
+    refused = ledger.apply(req("redeem", body={"reward": "bon-5"}))
+    import json
+
+    assert json.loads(refused.reply)["error"]["code"] == "insufficient_balance"
+    assert any(e["kind"] == "expiry" and e["delta"] < 0 for e in refused.event["effects"])
+    assert ledger.conn.execute("SELECT points FROM members").fetchone()[0] == 0
+    assert check_ledger(ledger.conn) == []

@@ -24,6 +24,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _CARD = re.compile(r"^[a-z][a-z0-9]{1,11}:(?:[0-9A-F]{2}){2,32}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 .-]{5,20}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class ContractError(Exception):
@@ -175,7 +176,7 @@ def _validate_body(type_: str, body: dict[str, Any], rid: str) -> dict[str, Any]
             born = date.fromisoformat(birth)
         except ValueError:
             born = None
-        if born is None or len(birth) != 10 or born.year < 1900:
+        if born is None or not _DATE.match(birth) or born.year < 1900:
             raise _fail(ErrorCode.MALFORMED, "body.birth_date must be YYYY-MM-DD", rid)
         out["birth_date"] = birth
     consents = body.get("consents")
@@ -212,6 +213,10 @@ def parse_request(payload: bytes, topic_kiosk: str) -> Request:
         raise _fail(ErrorCode.MALFORMED, "id must be a lower-case UUID", None)
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise _fail(ErrorCode.MALFORMED, f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}", rid)
+    try:  # JSON escapes can smuggle lone surrogates ("\ud800") that no UTF-8 store can keep
+        dumps(data)
+    except UnicodeEncodeError:
+        raise _fail(ErrorCode.MALFORMED, "text with an unpaired surrogate (\\uD800-\\uDFFF)", rid) from None
     v = data.get("v")
     if not _is_int(v):
         raise _fail(ErrorCode.MALFORMED, "v must be an integer", rid)

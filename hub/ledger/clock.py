@@ -27,12 +27,25 @@ def parse_iso(text: str) -> datetime:
     return datetime.strptime(text, _FMT).replace(tzinfo=UTC)
 
 
+class ClockNotSet(RuntimeError):
+    """The system clock is before PLAUSIBLE_SINCE and the ledger has no later time: NTP has not answered."""
+
+
 class HubClock:
     def __init__(self, source: Callable[[], datetime] | None = None, floor: datetime | None = None) -> None:
         self._source = source or (lambda: datetime.now(UTC))
         self._last = floor or datetime(1970, 1, 1, tzinfo=UTC)
         self._lock = threading.Lock()
         self._warned = False
+
+    def event_time(self) -> datetime:
+        """The time to stamp an event with; refuses to invent one while the clock is surely unset."""
+        now = self()
+        if now < PLAUSIBLE_SINCE:
+            raise ClockNotSet(
+                f"horloge non réglée ({iso(now)}) : en attente de NTP / clock not set ({iso(now)}): waiting for NTP"
+            )
+        return now
 
     def advance_to(self, floor: datetime) -> None:
         with self._lock:

@@ -48,7 +48,6 @@ from hub.program.model import (
 )
 
 log = logging.getLogger(__name__)
-ACTIVITY_TYPES = ("tap", "purchase", "redeem")
 
 
 @dataclass
@@ -110,10 +109,13 @@ class Ledger:
         self.clock = clock or HubClock()
         self._token_bytes = token_bytes
         self.policy_version = policy_version
+        # The ledger's last time is the clock's floor: hub time never goes back, restarts included.
+        for (last,) in self.conn.execute(
+            "SELECT MAX(received_at) FROM events UNION ALL SELECT MAX(at) FROM postings"
+        ):
+            if last:
+                self.clock.advance_to(parse_iso(last))
         self.program_version = self._install_program(program)
-        last = self.conn.execute("SELECT MAX(received_at) FROM events").fetchone()[0]
-        if last:
-            self.clock.advance_to(parse_iso(last))
 
     # -- program versions ---------------------------------------------------------------------
     def _install_program(self, program: Program) -> int:
@@ -136,6 +138,7 @@ class Ledger:
     def apply_batch(self, requests: Sequence[Request]) -> list[Applied]:
         """Apply requests in order in one transaction; return when it is committed."""
         results: list[Applied] = []
+        self.clock.event_time()  # raises ClockNotSet before anything is written: the batch waits
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -160,12 +163,13 @@ class Ledger:
         return results
 
     def _apply_one(self, cur: sqlite3.Cursor, req: Request) -> Applied:
-        seen = cur.execute("SELECT kiosk, reply FROM events WHERE id = ?", (req.id,)).fetchone()
+        seen = cur.execute("SELECT kiosk, reply, hub_event FROM events WHERE id = ?", (req.id,)).fetchone()
         if seen is not None:
             if seen[0] != req.kiosk:
                 reply = error_reply(req.id, iso(self.clock()), ErrorCode.DUPLICATE_ID)
                 return Applied(req.id, dumps(reply))
-            return Applied(req.id, bytes(seen[1]), duplicate=True)
+            # hub/events is at least once: a redelivery publishes the event again (same id)
+            return Applied(req.id, bytes(seen[1]), json.loads(seen[2]), duplicate=True)
         now = self.clock()
         row = member_by_card(cur, req.card)
         try:
@@ -226,6 +230,7 @@ class Ledger:
             outcome = self.program.apply(state, event, now)
         except Refusal as refusal:
             plan = self._refuse(req, now, refusal.code, refusal.detail).plan
+            plan.effects = effects  # what expired is told on hub/events even when the request is refused
             if early:  # what expired is due whatever the outcome of the request
                 plan.member_id = member.id
                 plan.postings = [(member.id, p) for p in early]
@@ -370,14 +375,26 @@ class Ledger:
         reply = dumps(plan.reply)
         ok = bool(plan.reply.get("ok"))
         error_code = None if ok else plan.reply["error"]["code"]
+        at = iso(now)
+        event = {
+            "v": 1,
+            "id": req.id,
+            "type": req.type,
+            "kiosk": req.kiosk,
+            "at": at,
+            "ok": ok,
+            "program_version": self.program_version,
+            "effects": [{"kind": e.kind, "delta": e.delta} for e in plan.effects],
+        }
+        if error_code:
+            event["error"] = error_code
         cur.execute(
             "INSERT INTO events (id, kiosk, type, card, member_id, received_at, sent_at, body, ok, error_code, "
-            "program_version, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "program_version, reply, hub_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (req.id, req.kiosk, req.type, req.card, plan.member_id, iso(now), req.sent_at,
-             json.dumps(_stored_body(req)), int(ok), error_code, self.program_version, reply),
+             json.dumps(_stored_body(req)), int(ok), error_code, self.program_version, reply, json.dumps(event)),
         )  # fmt: skip
         event_seq = cur.lastrowid
-        at = iso(now)
         cur.executemany(
             "INSERT INTO postings (event_seq, member_id, account, delta, at, expires_at, rule, program_version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -401,18 +418,6 @@ class Ledger:
                 "INSERT INTO card_spend (card, amount_cents, at, event_seq) VALUES (?, ?, ?, ?)",
                 (req.card, plan.card_spend, at, event_seq),
             )
-        event = {
-            "v": 1,
-            "id": req.id,
-            "type": req.type,
-            "kiosk": req.kiosk,
-            "at": at,
-            "ok": ok,
-            "program_version": self.program_version,
-            "effects": [{"kind": e.kind, "delta": e.delta} for e in plan.effects],
-        }
-        if error_code:
-            event["error"] = error_code
         return Applied(req.id, reply, event)
 
     def _update_projection(self, cur: sqlite3.Cursor, member_id: int, upd: dict[str, Any]) -> None:
@@ -457,7 +462,8 @@ class Ledger:
                     total += len(expired.postings)
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    cur.execute("ROLLBACK")
                 raise
         return total
 
@@ -470,9 +476,6 @@ class Ledger:
         member = load_member(cur, row, self.program, self.clock())
         tier = self.program.tier_status(member.state.rolling).to_json()
         return _member_json(member, dict(member.state.balances), dict(member.state.totals), tier)
-
-    def window_start(self, now: datetime) -> datetime | None:
-        return self.program.tier_window_start(now)
 
 
 class _Refused(Exception):

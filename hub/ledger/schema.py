@@ -73,7 +73,8 @@ _V1 = """
             ok INTEGER NOT NULL,
             error_code TEXT,
             program_version INTEGER NOT NULL REFERENCES programs(version),
-            reply BLOB NOT NULL
+            reply BLOB NOT NULL,
+            hub_event TEXT NOT NULL
         );
         CREATE TABLE postings (
             seq INTEGER PRIMARY KEY,
@@ -146,6 +147,28 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """For `check`: looks, never writes (no migration, no journal-mode change)."""
+    path = Path(path)
+    if not path.exists():
+        raise LedgerOpenError(f"Registre introuvable : {path} / Ledger not found: {path}")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise LedgerOpenError(
+            f"Le registre {path} est endommagé ({exc}). {RESTORE_HINT_FR} / "
+            f"The ledger {path} is damaged ({exc}). {RESTORE_HINT_EN}"
+        ) from exc
+    if version != SCHEMA_VERSION:
+        conn.close()
+        raise LedgerOpenError(
+            f"Schéma {version}, cette version de Fidelio connaît {SCHEMA_VERSION} / "
+            f"schema {version}; this Fidelio knows {SCHEMA_VERSION}"
+        )
     return conn
 
 

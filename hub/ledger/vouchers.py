@@ -85,6 +85,7 @@ def use_voucher(conn: sqlite3.Connection, typed: str, now: datetime, by: str) ->
                 raise RuntimeError("voucher changed under the write lock")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return result

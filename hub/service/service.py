@@ -4,6 +4,10 @@ paho's network thread only queues messages; the writer thread (the only one that
 them in batches, applies them in one transaction (group commit), publishes the replies, then
 acknowledges the messages (manual ack). A message that was not acknowledged is redelivered by the
 broker (persistent session), and the ledger's dedupe turns a redelivery into the stored reply.
+
+Acknowledgements carry the connection they belong to: after a reconnect the broker numbers messages
+afresh, so a late PUBACK for an old message id would acknowledge a new, uncommitted one. Acks for a
+connection that is gone are dropped; the broker redelivers and the dedupe answers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from fidelio import __version__
 from fidelio.contract import ContractError, Topics, dumps, error_reply, parse_request, parse_request_topic
@@ -27,6 +32,8 @@ from hub.service.systemd import Notifier
 
 log = logging.getLogger("fidelio.hub")
 RETRY_DELAYS = (0.5, 1, 2, 5, 10, 30)
+#: Unacknowledged publishes paho keeps in flight (its default of 20 holds replies back in memory).
+MAX_INFLIGHT = 1000
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,9 @@ class HubService:
         self.batch_max = batch_max
         self.notifier = notifier or Notifier({})
         self.counters: Counter[str] = Counter()
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._generation = 0  # one per broker connection: acks belong to the connection they came on
+        self.failed: BaseException | None = None  # set when the writer died: the process must restart
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._writer: threading.Thread | None = None
@@ -69,6 +78,7 @@ class HubService:
             manual_ack=True,
             will=(self.topics.hub_status, dumps({"state": "lost"})),
         )
+        self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -78,25 +88,30 @@ class HubService:
         if reason.is_failure:
             log.error("broker refused the hub", extra={"reason": str(reason)})
             return
-        client.subscribe(self.topics.all_requests, qos=1)
+        self._generation += 1
+        # Retained requests are never replayed to the hub (a kiosk could otherwise make one eternal).
+        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
+        client.subscribe(self.topics.all_requests, options=options)
         self._publish_status("online")
         client.publish(self.topics.hub_program, dumps(self._program_summary()), qos=1, retain=True)
         log.info("connected to the broker", extra={"session_present": bool(flags.session_present)})
-        if not self._connected.is_set():
-            self._connected.set()
-            self.notifier.ready(f"connected to {self.endpoint.host}:{self.endpoint.port}")
+        self._connected.set()
+        self.notifier.status(f"connected to {self.endpoint.host}:{self.endpoint.port}")
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if not self._stop.is_set():
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason)})
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.put(msg)
+        self._inbox.put((self._generation, msg))
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        self._writer = threading.Thread(target=self._writer_loop, name="ledger-writer", daemon=True)
+        self._writer = threading.Thread(target=self._supervised_writer, name="ledger-writer", daemon=True)
         self._writer.start()
+        # Ready once the ledger is open and its writer runs: with the broker down at boot the hub
+        # still starts (and connects when the broker comes); STATUS says whether it is connected.
+        self.notifier.ready("ledger open; connecting to the broker")
         self.client.connect_async(
             self.endpoint.host,
             self.endpoint.port,
@@ -123,10 +138,21 @@ class HubService:
         self.client.loop_stop()
         log.info("hub stopped", extra={"counters": dict(self.counters)})
 
-    def run_until(self, stop: threading.Event) -> None:
+    def run_until(self, stop: threading.Event) -> int:
+        """Serve until `stop` is set (0) or the writer died (70: let systemd restart a clean process)."""
         self.start()
-        stop.wait()
+        while not stop.wait(0.5):
+            if self.failed is not None:
+                break
         self.stop()
+        return 70 if self.failed is not None else 0
+
+    def _supervised_writer(self) -> None:
+        try:
+            self._writer_loop()
+        except BaseException as exc:  # the writer must never die silently: nothing would be acked
+            log.critical("ledger writer died; the hub must restart", exc_info=True)
+            self.failed = exc
 
     # -- the writer (the only thread that touches the ledger) -----------------------------------
     def _writer_loop(self) -> None:
@@ -161,11 +187,15 @@ class HubService:
         except Exception:
             log.exception(f"{what} failed")
 
-    def _process(self, batch: list[mqtt.MQTTMessage]) -> None:
+    def _process(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
         valid: list[tuple[mqtt.MQTTMessage, Any]] = []
         answers: list[tuple[str, bytes, str | None]] = []  # (reply topic, payload, correlation)
-        for msg in batch:
+        for _gen, msg in batch:
             kiosk = parse_request_topic(msg.topic, self.topics.shop)
+            if msg.retain:
+                self.counters["ignored_retained"] += 1
+                log.warning("retained request ignored", extra={"topic": msg.topic})
+                continue
             if kiosk is None:
                 self.counters["ignored_topic"] += 1
                 log.warning("message on an unexpected topic", extra={"topic": msg.topic})
@@ -200,8 +230,11 @@ class HubService:
             self.client.publish(topic, payload, qos=1, properties=publish_properties(correlation))
         for event in events:
             self.client.publish(self.topics.hub_events, dumps(event), qos=1)
-        for msg in batch:  # only now, after COMMIT: acknowledge
-            self.client.ack(msg.mid, msg.qos)
+        for generation, msg in batch:  # only now, after COMMIT: acknowledge, on the same connection
+            if generation == self._generation and self.client.is_connected():
+                self.client.ack(msg.mid, msg.qos)
+            else:
+                self.counters["stale_acks_dropped"] += 1
         self.counters["batches"] += 1
 
     def _apply_with_retry(self, requests: list[Any]) -> list[Any] | None:
@@ -224,8 +257,17 @@ class HubService:
                 if attempt == 0:
                     self._publish_status("degraded", reason=str(exc))
                 attempt += 1
-                if self._stop.wait(delay):
+                if self._wait_feeding_watchdog(delay):
                     return None
+
+    def _wait_feeding_watchdog(self, seconds: float) -> bool:
+        """Wait (True if stopping meanwhile); a hub waiting for disk space is alive, not hung."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left, 1.0)):
+                return True
+            self.notifier.watchdog()
+        return False
 
     # -- retained topics --------------------------------------------------------------------------
     def _program_summary(self) -> dict[str, Any]:

@@ -22,12 +22,18 @@ class Notifier:
     def send(self, message: str) -> None:
         if not self._addr:
             return
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.connect(self._addr)
-            sock.sendall(message.encode())
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.connect(self._addr)
+                sock.sendall(message.encode())
+        except OSError:  # systemd gone or socket full: never let notification take the hub down
+            pass
 
     def ready(self, status: str = "") -> None:
         self.send("READY=1" + (f"\nSTATUS={status}" if status else ""))
+
+    def status(self, text: str) -> None:
+        self.send(f"STATUS={text}")
 
     def watchdog(self) -> None:
         self.send("WATCHDOG=1")
