@@ -90,7 +90,9 @@ def test_uuid7_is_version_7_and_time_ordered():
         (payload(padding="x" * MAX_PAYLOAD_BYTES), ErrorCode.MALFORMED, True),
         (payload_ascii(sent_at="\ud800"), ErrorCode.MALFORMED, True),  # a lone surrogate no store can keep
         (
-            payload(type="enrol", body={"consents": {"email": True, "sms": True}, "birth_date": "2020-W01-1"}),
+            payload(
+                type="enrol", body={"consents": {"email": True, "sms": True}, "birth_date": "2020-W01-1"}
+            ),
             ErrorCode.MALFORMED,
             True,
         ),
