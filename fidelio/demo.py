@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fidelio.contract import new_request
-from hub.app import check_hub, init_hub, open_hub_service
+from hub.app import HubError, check_hub, init_hub, open_hub_service
 from hub.broker import kiosk_add
 from hub.broker.process import BrokerProcess, free_port
 from kiosk.provisioning import load_provisioning
@@ -97,41 +97,61 @@ def script(client: SimpleHubClient, out: Callable[[str], None], lang: str = "fr"
             lang,
         )
         again = client.call(redeem)
-        same = "identique, rien appliqué deux fois" if fr else "identical, nothing applied twice"
         out(
             f"\n▶ {'Même demande renvoyée (réseau instable)' if fr else 'Same request sent again (flaky network)'}"
         )
-        out(f"  {'réponse' if fr else 'reply'} {same if again == first else 'DIFFERENT!'}")
+        if again != first:
+            raise DemoFailed("the hub answered a repeated request differently")
+        out(
+            "  Réponse identique : rien n'a été appliqué deux fois."
+            if fr
+            else "  Identical reply: nothing was applied twice."
+        )
     open_to_all = [r for r in program.get("rewards", []) if not r.get("min_tier")]
     expensive = max(open_to_all, key=lambda r: sum(r["cost"].values()), default=None)
     if expensive:
-        _say(
-            out,
+        refused = client.request("redeem", CARD_NEW, {"reward": expensive["id"]})
+        title = (
             f"Récompense trop chère « {expensive['name'][lang]} »"
             if fr
-            else f"Too expensive '{expensive['name'][lang]}'",
-            client.request("redeem", CARD_NEW, {"reward": expensive["id"]}),
-            lang,
+            else f"Too expensive '{expensive['name'][lang]}'"
         )
+        _say(out, title, refused, lang)
+        balances = again["member"]["balances"] if affordable else balances
+        for name, cost in expensive["cost"].items():
+            if balances.get(name, 0) < cost:
+                missing = cost - balances.get(name, 0)
+                out(f"    (il manque {missing} {name})" if fr else f"    ({missing} {name} short)")
     last = client.request("tap", CARD_NEW)
     _say(out, "Nouveau passage le même jour" if fr else "Another visit the same day", last, lang)
     return last
 
 
+class DemoFailed(RuntimeError):
+    pass
+
+
 def run_demo(lang: str = "fr", keep: Path | None = None, out: Callable[[str], None] = print) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    fr = lang == "fr"
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     data = Path(tempfile.mkdtemp(prefix="fidelio-demo-")) if keep is None else keep
     data.chmod(0o755)
     broker = None
     service = None
     try:
         tls_port, local_port = free_port(), free_port()
-        out(init_hub(data, "demo-boutique", mqtt_host="localhost", mqtt_port=tls_port, local_port=local_port))
+        init_hub(data, "demo-boutique", mqtt_host="localhost", mqtt_port=tls_port, local_port=local_port)
         prov_file = data / "kiosk-comptoir.toml"
         kiosk_add(data, "comptoir", prov_file)
         broker = BrokerProcess(data, data / "mosquitto.log")
         broker.start()
-        out(f"Broker Mosquitto prêt (TLS {tls_port}) / broker ready; hub en route / hub starting")
+        out(
+            "Démo Fidelio : le broker de la boutique (Mosquitto, TLS), le hub et une borne « comptoir » simulée."
+            if fr
+            else "Fidelio demo: the shop's broker (Mosquitto, TLS), the hub and a simulated kiosk 'comptoir'."
+        )
         service = open_hub_service(data)
         service.start()
         if not service.wait_connected(10):
@@ -141,14 +161,24 @@ def run_demo(lang: str = "fr", keep: Path | None = None, out: Callable[[str], No
         client.connect()
         try:
             script(client, out, lang)
+        except DemoFailed as exc:
+            out(f"ÉCHEC / FAILED: {exc}")
+            return 1
         finally:
             client.close()
         service.stop()
         service = None
         faults = check_hub(data)
-        out("\n" + ("fidelio-hub check : registre sain" if not faults else f"check: {faults}"))
-        out(f"Données de la démo / demo data: {data}" if keep else "")
-        return 0 if not faults else 1
+        if faults:
+            out(f"\nfidelio-hub check: {faults}")
+            return 1
+        out("\nfidelio-hub check : registre sain." if fr else "\nfidelio-hub check: the ledger is sound.")
+        if keep:
+            out(f"Le hub de la démo reste dans {data}" if fr else f"The demo hub stays in {data}")
+        return 0
+    except HubError as exc:
+        out(f"fidelio demo: {exc}")
+        return 2
     finally:
         if service is not None:
             service.stop()

@@ -12,6 +12,7 @@ from hub.ledger import HubClock, Ledger, LedgerOpenError, check_ledger, open_dat
 from hub.ledger.schema import open_read_only
 from hub.program import Program, ProgramError, load_program
 from hub.service import HubService
+from hub.service.probe import anonymous_broker_at
 from hub.service.service import MqttEndpoint
 from hub.service.systemd import Notifier
 
@@ -41,7 +42,10 @@ def init_hub(
             f"{data} contient déjà un hub ; choisissez un autre dossier. / "
             f"{data} already holds a hub; choose another directory."
         )
-    text = program_file.read_text(encoding="utf-8") if program_file else demo_program_text()
+    try:
+        text = program_file.read_text(encoding="utf-8") if program_file else demo_program_text()
+    except OSError as exc:
+        raise HubError(f"{program_file} : lecture impossible / cannot read ({exc.strerror})") from exc
     program = load_program(text, str(program_file or "demo.toml"))
     settings_kw = {"shop": shop, "tls_port": mqtt_port, "local_port": local_port}
     if mqtt_host:
@@ -93,6 +97,15 @@ def open_hub_service(data: Path, notifier: Notifier | None = None) -> HubService
         settings = load_settings(paths.root)
     except (ConfigError, BrokerError) as exc:
         raise HubError(str(exc)) from exc
+    if anonymous_broker_at("127.0.0.1", settings.local_port):
+        raise HubError(
+            f"Le broker sur 127.0.0.1:{settings.local_port} accepte les connexions anonymes : ce n'est pas "
+            "celui de la boutique (le service mosquitto de Debian ?). Arrêtez-le (systemctl disable --now "
+            f"mosquitto) ou choisissez un autre port (init --local-port). / The broker on 127.0.0.1:"
+            f"{settings.local_port} accepts anonymous clients: it is not the shop's broker (Debian's own "
+            "mosquitto service?). Stop it (systemctl disable --now mosquitto) or use another port "
+            "(init --local-port)."
+        )
     ledger = open_ledger(data)
     endpoint = MqttEndpoint("127.0.0.1", settings.local_port, config.mqtt.username, config.mqtt.password)
     return HubService(config.shop, endpoint, ledger, notifier=notifier or Notifier())

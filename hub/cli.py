@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--mqtt-port", type=int, default=8883, help="the broker's TLS port (default 8883)")
     init.add_argument("--http-port", type=int, default=8443, help="staff web and API port (default 8443)")
+    init.add_argument(
+        "--local-port",
+        type=int,
+        default=1883,
+        help="the broker's plain listener on 127.0.0.1, for the hub service only (default 1883)",
+    )
 
     kiosk = sub.add_parser("kiosk", help="kiosks: add, list, revoke")
     ksub = kiosk.add_subparsers(dest="kiosk_command", required=True)
@@ -59,11 +65,12 @@ def _run(data: Path) -> int:
     from hub.service.logs import setup_logging
 
     setup_logging()
-    service = open_hub_service(data)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("hub starting", extra={"data": str(data)})
+    service = open_hub_service(data)
+    endpoint = service.endpoint
+    log.info("hub starting", extra={"data": str(data), "broker": f"{endpoint.host}:{endpoint.port}"})
     return service.run_until(stop)
 
 
@@ -93,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                     mqtt_host=args.mqtt_host,
                     mqtt_port=args.mqtt_port,
                     http_port=args.http_port,
+                    local_port=args.local_port,
                 )
             )
             return 0
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             print("ok: registre sain / ledger sound")
             return 0
         return _run(data)
-    except (HubError, BrokerError, ProgramError) as exc:
+    except (HubError, BrokerError, ProgramError, OSError) as exc:
         print(f"fidelio-hub: {exc}", file=sys.stderr)
         return 2
 

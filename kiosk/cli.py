@@ -14,6 +14,13 @@ from kiosk.provisioning import ProvisioningError, load_provisioning
 from kiosk.simple_client import HubUnreachable, SimpleHubClient
 from kiosk.words import describe
 
+USAGE = (
+    "tap CARTE | enrol CARTE [prénom] | buy CARTE CENTIMES | redeem CARTE RÉCOMPENSE  "
+    "(CARTE = pcsc:04A1B2C3, CENTIMES = 1250 pour 12,50 €)\n"
+    "tap CARD | enrol CARD [first name] | buy CARD CENTS | redeem CARD REWARD  "
+    "(CARD = pcsc:04A1B2C3, CENTS = 1250 for €12.50)"
+)
+
 
 def _request(client: SimpleHubClient, words: list[str]) -> dict | None:
     if len(words) == 1:
@@ -26,7 +33,7 @@ def _request(client: SimpleHubClient, words: list[str]) -> dict | None:
         if rest:
             body["first_name"] = " ".join(rest)
         return client.request("enrol", card, body)
-    if verb == "buy" and rest and rest[0].isdigit():
+    if verb == "buy" and rest and rest[0].isdigit() and int(rest[0]) > 0:
         return client.request("purchase", card, {"amount_cents": int(rest[0])})
     if verb == "redeem" and rest:
         return client.request("redeem", card, {"reward": rest[0]})
@@ -56,13 +63,16 @@ def main(argv: list[str] | None = None) -> int:
             words = line.split()
             if not words:
                 continue
+            if words[0] in ("help", "aide", "?"):
+                print(USAGE)
+                continue
             try:
                 reply = _request(client, words)
             except HubUnreachable as exc:
                 print(f"hub injoignable / hub unreachable: {exc}")
                 continue
             if reply is None:
-                print("commande inconnue / unknown command: tap|enrol|buy|redeem CARD …")
+                print(f"commande inconnue / unknown command\n{USAGE}")
                 continue
             print("\n".join(describe(reply, args.lang)), flush=True)
     finally:

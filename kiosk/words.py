@@ -39,7 +39,8 @@ def _balances(b: dict[str, int], shown: tuple[str, ...], lang: str) -> str:
         if key == "cashback_cents":
             parts.append(f"{'cagnotte' if lang == 'fr' else 'kitty'} {euros(b[key], lang)}")
         else:
-            parts.append(f"{b[key]} {names[key][0 if lang == 'fr' else 1]}")
+            word = names[key][0 if lang == "fr" else 1]
+            parts.append(f"{b[key]} {word if b[key] > 1 else word.rstrip('s')}")
     return ", ".join(parts)
 
 
@@ -49,7 +50,7 @@ def describe(
     """`shown`: the balances the shop's program uses (`balances` on hub/program)."""
     if not reply.get("ok"):
         err = reply.get("error", {})
-        lines = [f"✗ {err.get(lang, err.get('code'))} [{err.get('code')}]"]
+        lines = [f"✗ {err.get(lang, err.get('code'))}"]
         offer = err.get("enrolment")
         if offer:
             if offer.get("offer"):
@@ -72,7 +73,6 @@ def describe(
     ]
     lines += [f"  • {e['reason'][lang]}" for e in reply.get("effects", [])]
     for v in reply.get("vouchers", [reply["voucher"]] if "voucher" in reply else []):
-        label = "Bon" if lang == "fr" else "Voucher"
-        until = "valable jusqu'au" if lang == "fr" else "valid until"
-        lines.append(f"  🎟 {label} {v['name'][lang]} : {v['code']} ({until} {v['expires'][:10]})")
+        label = "Code du bon, à présenter en caisse" if lang == "fr" else "Voucher code, to show at the till"
+        lines.append(f"  🎟 {label} : {v['code']}" if lang == "fr" else f"  🎟 {label}: {v['code']}")
     return lines

@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the broker the hub runs and its clients (the tests start the real broker), a Python
-# with venv support, tzdata for the shop's time zone.
-DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv python3-dev tzdata ca-certificates)
+# Debian packages: the broker the hub runs (the tests start the real one) and its command-line clients
+# for the operator, a Python with venv support, tzdata for the shop's time zone.
+DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
@@ -15,7 +15,13 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "setup: these Debian packages are missing: ${missing[*]}; run this script as root, or install sudo" >&2
+      exit 1
+    fi
+    SUDO="sudo"
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -36,6 +42,11 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Fidelio and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[hub,kiosk,dev]"
+  # pip's output goes to a log (setuptools' editable-install warnings are noise); shown on failure.
+  if ! .venv/bin/python -m pip install -e ".[hub,kiosk,dev]" >.venv/pip-install.log 2>&1; then
+    cat .venv/pip-install.log >&2
+    echo "setup: installing the project failed (log above, kept in .venv/pip-install.log)" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi

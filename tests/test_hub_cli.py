@@ -120,6 +120,25 @@ def test_fidelio_demo_plays_the_whole_journey():
     proc = run("fidelio", "demo", env={**os.environ, "PYTHONUNBUFFERED": "1"})
     out = proc.stdout
     assert "Carte inconnue" in out and "Inscription" in out
-    assert "Bon " in out and "identique, rien appliqué deux fois" in out
+    assert "Bon " in out and "rien n'a été appliqué deux fois" in out
     assert "Solde insuffisant" in out
     assert "registre sain" in out
+
+
+def test_run_refuses_a_broker_that_is_not_the_shops(data_dir: Path):
+    """Debian's own mosquitto on the hub's loopback port (anonymous access) must not be used."""
+    local, tls = free_port(), free_port()
+    init_hub(data_dir, "s3", mqtt_host="localhost", mqtt_port=tls, local_port=local)
+    foreign_conf = data_dir.parent / "foreign.conf"
+    foreign_conf.write_text(f"listener {local} 127.0.0.1\nallow_anonymous true\n")
+    foreign = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(foreign_conf)], stderr=subprocess.DEVNULL)
+    try:
+        from hub.broker.process import port_open
+        from tests.support import wait_until
+
+        assert wait_until(lambda: port_open(local), 10)
+        refused = run("fidelio-hub", "--data", str(data_dir), "run", check=False)
+        assert refused.returncode == 2 and "not the shop's broker" in refused.stderr
+    finally:
+        foreign.terminate()
+        foreign.wait()
