@@ -88,7 +88,8 @@ _V1 = """
             rule TEXT NOT NULL,
             program_version INTEGER NOT NULL REFERENCES programs(version)
         );
-        CREATE INDEX postings_member ON postings(member_id, account, at);
+        -- Covering: every per-member read (rolling sums, expiry, fold) is answered from the index alone.
+        CREATE INDEX postings_member ON postings(member_id, account, at, delta, expires_at);
         CREATE TABLE vouchers (
             code TEXT PRIMARY KEY,
             member_id INTEGER REFERENCES members(id),

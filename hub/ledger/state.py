@@ -52,19 +52,33 @@ def rolling_sums(cur: sqlite3.Cursor, member_id: int, since: datetime) -> dict[s
     return out
 
 
-def expiring_lots(cur: sqlite3.Cursor, member_id: int) -> tuple[dict[str, tuple[Lot, ...]], dict[str, int]]:
-    lots: dict[str, list[Lot]] = {}
-    debited: dict[str, int] = {}
-    for account, delta, expires_at in cur.execute(
-        "SELECT account, delta, expires_at FROM postings WHERE member_id = ? "
-        "AND account IN ('points', 'stamps', 'cashback_cents') AND (delta < 0 OR expires_at IS NOT NULL)",
-        (member_id,),
-    ):
-        if delta < 0:
-            debited[account] = debited.get(account, 0) - delta
-        else:
-            lots.setdefault(account, []).append(Lot(delta, parse_iso(expires_at)))
-    return {k: tuple(v) for k, v in lots.items()}, debited
+def expiring_lots(
+    cur: sqlite3.Cursor, member_id: int, now: datetime
+) -> tuple[dict[str, tuple[Lot, ...]], dict[str, int]]:
+    """What the program's FIFO expiry needs, in two aggregate queries whatever the member's history.
+
+    Debits consume lots in expiry order, so the lots already due at `now` are consumed first: what
+    expires is max(0, due − debited) per balance. One lot per balance holding the sum of the due lots
+    therefore gives the program exactly the answer that all the lots would.
+    """
+    debited: dict[str, int] = {
+        account: total
+        for account, total in cur.execute(
+            "SELECT account, -SUM(delta) FROM postings WHERE member_id = ? AND delta < 0 "
+            "AND account IN ('points', 'stamps', 'cashback_cents') GROUP BY account",
+            (member_id,),
+        )
+    }
+    lots = {
+        account: (Lot(total, parse_iso(latest)),)
+        for account, total, latest in cur.execute(
+            "SELECT account, SUM(delta), MAX(expires_at) FROM postings WHERE member_id = ? AND delta > 0 "
+            "AND expires_at IS NOT NULL AND expires_at <= ? AND account IN ('points', 'stamps', 'cashback_cents') "
+            "GROUP BY account",
+            (member_id, iso(now)),
+        )
+    }
+    return lots, debited
 
 
 def load_member(cur: sqlite3.Cursor, row: tuple, program: Program, now: datetime) -> MemberRow:
@@ -72,7 +86,7 @@ def load_member(cur: sqlite3.Cursor, row: tuple, program: Program, now: datetime
      last_activity, last_stamp, bday_years) = row  # fmt: skip
     window_start = program.tier_window_start(now)
     rolling = rolling_sums(cur, mid, window_start) if window_start is not None else {}
-    lots, debited = expiring_lots(cur, mid) if program.expiry_mode == "fixed" else ({}, {})
+    lots, debited = expiring_lots(cur, mid, now) if program.expiry_mode == "fixed" else ({}, {})
     stamps_today = None
     if last_stamp and parse_iso(last_stamp) >= (day_start := program.local_day_start(now)):
         stamps_today = cur.execute(
