@@ -69,8 +69,8 @@ class SimpleHubClient:
         except (ValueError, KeyError, TypeError):
             self.unmatched_replies += 1
             return
-        with self._lock:
-            pending = self._pending.get(rid)
+        with self._lock:  # answered: forget it (callers of send() hold the _Pending themselves)
+            pending = self._pending.pop(rid, None)
         if pending is None:  # a late or foreign reply: ignore safely
             self.unmatched_replies += 1
             return

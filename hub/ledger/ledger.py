@@ -110,8 +110,9 @@ class Ledger:
         self._token_bytes = token_bytes
         self.policy_version = policy_version
         # The ledger's last time is the clock's floor: hub time never goes back, restarts included.
-        for (last,) in self.conn.execute(
-            "SELECT MAX(received_at) FROM events UNION ALL SELECT MAX(at) FROM postings"
+        for (last,) in self.conn.execute(  # by primary key: hub time rises with seq (no table scan)
+            "SELECT * FROM (SELECT received_at FROM events ORDER BY seq DESC LIMIT 1) "
+            "UNION ALL SELECT * FROM (SELECT at FROM postings ORDER BY seq DESC LIMIT 1)"
         ):
             if last:
                 self.clock.advance_to(parse_iso(last))
