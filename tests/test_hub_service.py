@@ -59,6 +59,13 @@ def test_every_request_type_and_business_error_over_mqtt(hub: HubHarness):
     assert kitty[3]["error"]["code"] == "insufficient_balance"
     voucher = k.request("redeem", card, {"reward": "bon-5"})["voucher"]
     assert len(voucher["code"].replace("-", "")) == 17
+    referral = {"consents": NO, "referrer": "ZZZZZZZZ"}
+    assert k.request("enrol", "pcsc:04AA00F1", referral)["error"]["code"] == "unknown_referrer"
+    other = hub.kiosk("autre-borne")
+    reused = new_request("tap", "comptoir", card)
+    assert k.call(reused)["ok"]
+    stolen = {**reused.to_json(), "kiosk": "autre-borne"}  # another kiosk replays comptoir's id
+    assert _raw_call(other, stolen)["error"]["code"] == "duplicate_id"
     for err in (ErrorCode.UNSUPPORTED_VERSION, ErrorCode.KIOSK_MISMATCH, ErrorCode.MALFORMED):
         raw = new_request("tap", "comptoir", card).to_json()
         if err is ErrorCode.UNSUPPORTED_VERSION:

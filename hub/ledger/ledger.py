@@ -62,7 +62,9 @@ class Applied:
 
 @dataclass
 class _Plan:
-    """Everything one request writes, computed before the first write."""
+    """What one request writes. Enrolment inserts the member, card and consents while planning (the
+    plan needs the new member's id); all of it is inside the request's SAVEPOINT, so a refusal or a bug
+    leaves nothing behind."""
 
     reply: dict[str, Any]
     member_id: int | None = None
