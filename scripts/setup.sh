@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the broker the hub runs (the tests start the real one) and its command-line clients
-# for the operator, a Python with venv support, tzdata for the shop's time zone.
-DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates)
+# for the operator, a Python with venv support, tzdata for the shop's time zone, the font the voucher
+# preview is drawn with.
+DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates fonts-dejavu-core)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
