@@ -6,8 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the broker the hub runs (the tests start the real one) and its command-line clients
 # for the operator, a Python with venv support, tzdata for the shop's time zone, the font the voucher
-# preview is drawn with.
-DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates fonts-dejavu-core)
+# preview is drawn with; pcscd for PC/SC card readers, and what building pyscard needs (swig,
+# libpcsclite-dev, a C compiler, Python headers). vsmartcard-vpcd is the virtual reader the tests tap
+# cards on: test and development machines only, never a kiosk image (it listens on every interface).
+DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates fonts-dejavu-core
+  pcscd swig libpcsclite-dev gcc python3-dev
+  vsmartcard-vpcd)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -5,6 +5,7 @@ is the real python-escpos Network backend."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -66,4 +67,8 @@ class SocketPrinterSim:
             self.jobs.append(bytes(job))
 
     def close(self) -> None:
+        # shutdown first: a bare close() leaves the socket listening while accept() blocks on it
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)
         self._server.close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,106 @@
+"""The PC/SC reader on the real path: Debian's pcscd, vsmartcard's virtual reader, a virtual card that
+answers GET UID over vpcd's socket — taps, resting cards, two cards, pcscd killed and restarted."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from kiosk.hardware.pcsc import PcscReader
+from kiosk.hardware.reader import CardEvent
+from kiosk.hardware.vpcd_card import VirtualCard
+from tests.support import wait_until
+
+PCSCD = shutil.which("pcscd") or "/usr/sbin/pcscd"
+READER = "Virtual PCD 00 00"
+
+
+def _readers() -> list[str]:
+    from smartcard.System import readers
+
+    try:
+        return [str(r) for r in readers()]
+    except Exception:
+        return []
+
+
+class Pcscd:
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert shutil.which("pcscd") or __import__("os").path.exists(PCSCD), (
+            "pcscd missing: run scripts/setup.sh (Debian's pcscd and vsmartcard-vpcd)"
+        )
+        self.proc = subprocess.Popen(
+            [PCSCD, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        assert wait_until(lambda: READER in _readers(), 15), "pcscd did not show the virtual reader"
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def pcscd():
+    subprocess.run(["pkill", "-x", "pcscd"], check=False)  # one pcscd only: ours
+    time.sleep(0.5)
+    daemon = Pcscd()
+    daemon.start()
+    yield daemon
+    daemon.kill()
+
+
+@pytest.fixture
+def reader(pcscd):
+    events: list[CardEvent] = []
+    r = PcscReader(reader_pattern=READER, poll_seconds=0.03)
+    r.start(events.append)
+    yield r, events
+    r.stop()
+
+
+def kinds(events: list[CardEvent]) -> list[tuple[str, str]]:
+    return [(e.kind, e.token) for e in events]
+
+
+def test_tap_rest_remove_retap(reader):
+    _r, events = reader
+    card = VirtualCard(bytes.fromhex("04A1B2C3D4E5F6"))
+    assert wait_until(lambda: len(events) == 1, 5)
+    time.sleep(0.5)  # resting on the reader: still one tap
+    card.remove()
+    assert wait_until(lambda: len(events) == 2, 5)
+    again = VirtualCard(bytes.fromhex("04A1B2C3D4E5F6"))
+    assert wait_until(lambda: len(events) == 3, 5)
+    again.remove()
+    assert wait_until(lambda: len(events) == 4, 5)
+    token = "pcsc:04A1B2C3D4E5F6"
+    assert kinds(events) == [("presented", token), ("removed", token)] * 2
+
+
+def test_two_cards_in_a_row(reader):
+    _r, events = reader
+    for uid in ("0A0B0C0D", "11223344"):
+        card = VirtualCard(bytes.fromhex(uid))
+        assert wait_until(lambda u=uid: ("presented", f"pcsc:{u}") in kinds(events), 5)
+        card.remove()
+        assert wait_until(lambda u=uid: ("removed", f"pcsc:{u}") in kinds(events), 5)
+    assert [t for k, t in kinds(events) if k == "presented"] == ["pcsc:0A0B0C0D", "pcsc:11223344"]
+
+
+def test_the_reader_survives_pcscd_restarting(reader, pcscd):
+    r, events = reader
+    pcscd.kill()
+    assert wait_until(lambda: r.errors > 0, 10), "the loop never noticed pcscd was gone"
+    pcscd.start()
+    card = VirtualCard(bytes.fromhex("DEADBEEF"))
+    assert wait_until(lambda: ("presented", "pcsc:DEADBEEF") in kinds(events), 10)
+    card.remove()
+    assert r._thread is not None and r._thread.is_alive()
