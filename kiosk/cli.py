@@ -2,6 +2,7 @@
 
 Commands, one a line: `tap CARD`, `enrol CARD [first name]`, `buy CARD CENTS`, `redeem CARD REWARD`.
 A bare card token is a tap. The touchscreen app replaces this front end; the link and wire stay the same.
+`fidelio-kiosk doctor` checks the readers and the printer (see kiosk/doctor.py).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def _request(client: SimpleHubClient, words: list[str]) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["doctor"]:
+        from kiosk.doctor_cli import run_doctor
+
+        return run_doctor(argv[1:])
     parser = argparse.ArgumentParser(prog="fidelio-kiosk", description=__doc__)
     parser.add_argument(
         "--config", type=Path, required=True, help="provisioning file from 'fidelio-hub kiosk add'"

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from fidelio.contract import new_request, parse_request
 from fidelio.contract.messages import dumps
 from kiosk.hardware.cards import CardTokenError, card_token, hid_token
+from kiosk.hardware.hid import KEY_CHARS, tokens_from_events
 from kiosk.hardware.reader import SimulatedReader, TapDebouncer
 
 UID = bytes.fromhex("04A1B2C3")
@@ -61,3 +62,23 @@ def test_simulated_reader_reports_taps():
         ("removed", "pcsc:0A0B0C0D"),
         ("presented", "pcsc:0A0B0C0D"),
     ]
+
+
+def _typed(text: str, enter: int = 28) -> list[tuple[int, int, int]]:
+    """A recorded input-event stream: key down then up for each character, then Enter."""
+    codes = {v: k for k, v in KEY_CHARS.items() if k < 70}  # top-row digits and letters
+    stream = []
+    for ch in text:
+        stream += [(1, codes[ch], 1), (0, 0, 0), (1, codes[ch], 0), (0, 0, 0)]
+    return [*stream, (4, 4, 458792), (1, enter, 1), (1, enter, 0)]
+
+
+def test_recorded_hid_streams_give_the_pcsc_token():
+    decimal = str(int.from_bytes(UID, "big")).zfill(10)
+    reversed_dec = str(int.from_bytes(UID[::-1], "big")).zfill(10)
+    assert tokens_from_events(_typed(decimal)) == ["pcsc:04A1B2C3"]
+    assert tokens_from_events(_typed(reversed_dec, enter=96), reverse=True) == ["pcsc:04A1B2C3"]
+    assert tokens_from_events(_typed("04A1B2C3"), fmt="hex") == ["pcsc:04A1B2C3"]
+    # two cards in a row, a noisy key in between (reset), an empty Enter, a read too long for 4 bytes
+    stream = [*_typed(decimal), (1, 57, 1), *_typed(""), *_typed("99999999999"), *_typed(decimal)]
+    assert tokens_from_events(stream) == ["pcsc:04A1B2C3", "pcsc:04A1B2C3"]

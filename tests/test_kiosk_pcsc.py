@@ -104,3 +104,37 @@ def test_the_reader_survives_pcscd_restarting(reader, pcscd):
     assert wait_until(lambda: ("presented", "pcsc:DEADBEEF") in kinds(events), 10)
     card.remove()
     assert r._thread is not None and r._thread.is_alive()
+
+
+def test_doctor_with_a_reader_a_tap_and_a_printer_out_of_paper(pcscd, capsys):
+    import threading
+
+    from kiosk.cli import main
+    from kiosk.hardware.socket_printer_sim import SocketPrinterSim
+
+    printer = SocketPrinterSim()
+    printer.paper = "out"
+    tapper = threading.Timer(1.0, lambda: VirtualCard(bytes.fromhex("0A0B0C0D")))
+    tapper.start()
+    try:
+        code = main(["doctor", "--tap", "8", "--printer", f"tcp:127.0.0.1:{printer.port}", "--test-print"])
+    finally:
+        tapper.join()
+        printer.close()
+    out = capsys.readouterr().out
+    assert "Lecteur(s) PC/SC : Virtual PCD 00 00" in out
+    assert "Carte lue : pcsc:0A0B0C0D" in out
+    assert "Plus de papier" in out and code == 1  # paper out is a failure the staff must fix
+    assert printer.jobs == []  # nothing was sent to a printer without paper
+
+
+def test_doctor_without_pcscd_says_how_to_start_it(pcscd, capsys):
+    from kiosk.cli import main
+
+    pcscd.kill()
+    try:
+        code = main(["doctor", "--lang", "en"])
+    finally:
+        pcscd.start()
+    out = capsys.readouterr().out
+    assert code == 1 and "pcscd service does not answer" in out and "systemctl enable --now pcscd" in out
