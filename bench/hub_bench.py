@@ -20,11 +20,11 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import ingest, latency, ledger_costs, replay, soak
+from bench import hardware, ingest, latency, ledger_costs, replay, soak
 from bench.load import LoadMeter
 from bench.report import Figure, machine, print_machine, print_table
 
-BENCHES = ("latency", "ingest", "costs", "replay", "soak")
+BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware")
 
 
 def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
@@ -34,6 +34,7 @@ def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
         "costs": ledger_costs.run,
         "replay": replay.run,
         "soak": soak.run,
+        "hardware": hardware.run,
     }
     if profile:
         from bench import hub_profile

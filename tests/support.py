@@ -182,3 +182,38 @@ class StreamingKiosk(threading.Thread):
             assert pending.reply is not None and pending.reply["ok"], pending.reply
             self.answered.add(req.id)
             self.timings.append((pending.reply["at"], time.time()))
+
+
+PCSCD = shutil.which("pcscd") or "/usr/sbin/pcscd"
+PCSC_TEST_READER = "Virtual PCD 00 00"
+
+
+def _readers() -> list[str]:
+    from smartcard.System import readers
+
+    try:
+        return [str(r) for r in readers()]
+    except Exception:
+        return []
+
+
+class Pcscd:
+    """Debian's pcscd in the foreground, with vsmartcard's virtual reader (its driver config)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert os.path.exists(PCSCD), (
+            "pcscd missing: run scripts/setup.sh (Debian's pcscd and vsmartcard-vpcd)"
+        )
+        self.proc = subprocess.Popen(
+            [PCSCD, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        assert wait_until(lambda: PCSC_TEST_READER in _readers(), 15), "pcscd did not show the virtual reader"
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None

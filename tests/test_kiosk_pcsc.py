@@ -3,7 +3,6 @@ answers GET UID over vpcd's socket — taps, resting cards, two cards, pcscd kil
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 
@@ -12,39 +11,8 @@ import pytest
 from kiosk.hardware.pcsc import PcscReader
 from kiosk.hardware.reader import CardEvent
 from kiosk.hardware.vpcd_card import VirtualCard
-from tests.support import wait_until
-
-PCSCD = shutil.which("pcscd") or "/usr/sbin/pcscd"
-READER = "Virtual PCD 00 00"
-
-
-def _readers() -> list[str]:
-    from smartcard.System import readers
-
-    try:
-        return [str(r) for r in readers()]
-    except Exception:
-        return []
-
-
-class Pcscd:
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        assert shutil.which("pcscd") or __import__("os").path.exists(PCSCD), (
-            "pcscd missing: run scripts/setup.sh (Debian's pcscd and vsmartcard-vpcd)"
-        )
-        self.proc = subprocess.Popen(
-            [PCSCD, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        assert wait_until(lambda: READER in _readers(), 15), "pcscd did not show the virtual reader"
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+from tests.support import PCSC_TEST_READER as READER
+from tests.support import Pcscd, wait_until
 
 
 @pytest.fixture(scope="module")
