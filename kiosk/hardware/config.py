@@ -1,0 +1,112 @@
+"""Which reader(s) and which printer a kiosk uses: configuration, strictly validated (unknown keys are
+errors), turned into drivers by `build_reader` / `build_printer`. Choosing hardware is configuration,
+not code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kiosk.hardware.printer import EscposReceiptPrinter, ReceiptPrinter
+from kiosk.hardware.reader import CardReader, SimulatedReader
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PcscReaderConfig(_Strict):
+    kind: Literal["pcsc"]
+    reader_pattern: str = Field(".*", description="regular expression on the PC/SC reader name")
+    poll_ms: Annotated[int, Field(ge=10, le=1000)] = 50
+
+
+class HidReaderConfig(_Strict):
+    kind: Literal["hid"]
+    device: str = "/dev/fidelio-hid-reader"
+    format: Literal["dec", "hex"] = "dec"
+    reverse: bool = False
+
+
+class SimulatedReaderConfig(_Strict):
+    kind: Literal["simulated"]
+
+
+ReaderConfig = Annotated[
+    PcscReaderConfig | HidReaderConfig | SimulatedReaderConfig, Field(discriminator="kind")
+]
+
+
+class NetworkPrinterConfig(_Strict):
+    kind: Literal["network"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 9100
+
+
+class FilePrinterConfig(_Strict):
+    kind: Literal["file"]
+    path: str = "/dev/usb/lp0"
+
+
+class UsbPrinterConfig(_Strict):
+    kind: Literal["usb"]
+    vendor_id: Annotated[int, Field(ge=0, le=0xFFFF)]
+    product_id: Annotated[int, Field(ge=0, le=0xFFFF)]
+
+
+class SerialPrinterConfig(_Strict):
+    kind: Literal["serial"]
+    device: str = "/dev/ttyUSB0"
+    baudrate: Literal[9600, 19200, 38400, 115200] = 19200
+
+
+PrinterConfig = Annotated[
+    NetworkPrinterConfig | FilePrinterConfig | UsbPrinterConfig | SerialPrinterConfig,
+    Field(discriminator="kind"),
+]
+
+
+class HardwareConfig(_Strict):
+    readers: Annotated[list[ReaderConfig], Field(min_length=1)]
+    printer: PrinterConfig | None = None
+    paper_mm: Literal[58, 80] = 80
+    printer_profile: str = "TM-T88V"
+
+
+def build_reader(cfg: PcscReaderConfig | HidReaderConfig | SimulatedReaderConfig) -> CardReader:
+    if isinstance(cfg, PcscReaderConfig):
+        from kiosk.hardware.pcsc import PcscReader
+
+        return PcscReader(reader_pattern=cfg.reader_pattern, poll_seconds=cfg.poll_ms / 1000)
+    if isinstance(cfg, HidReaderConfig):
+        from kiosk.hardware.hid import HidReader
+
+        return HidReader(cfg.device, cfg.format, cfg.reverse)
+    return SimulatedReader()
+
+
+def build_printer(config: HardwareConfig) -> ReceiptPrinter | None:
+    """The configured printer; python-escpos backends open lazily, on the first job."""
+    from escpos.printer import File, Network, Serial, Usb
+
+    cfg, profile = config.printer, config.printer_profile
+    if cfg is None:
+        return None
+    if isinstance(cfg, NetworkPrinterConfig):
+        return EscposReceiptPrinter(
+            f"{cfg.host}:{cfg.port}",
+            lambda: Network(cfg.host, cfg.port, timeout=5, profile=profile),
+            config.paper_mm,
+        )
+    if isinstance(cfg, FilePrinterConfig):
+        return EscposReceiptPrinter(cfg.path, lambda: File(cfg.path, profile=profile), config.paper_mm, False)
+    if isinstance(cfg, UsbPrinterConfig):
+        return EscposReceiptPrinter(
+            f"usb {cfg.vendor_id:04x}:{cfg.product_id:04x}",
+            lambda: Usb(cfg.vendor_id, cfg.product_id, profile=profile),
+            config.paper_mm,
+        )
+    return EscposReceiptPrinter(
+        cfg.device, lambda: Serial(cfg.device, baudrate=cfg.baudrate, profile=profile), config.paper_mm
+    )
