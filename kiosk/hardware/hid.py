@@ -7,6 +7,7 @@ reader cannot say when a card leaves, so each read is a tap: presented then remo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -74,6 +75,7 @@ class HidReader:
         self.reverse = reverse
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._device: object | None = None
 
     def start(self, on_event: Callable[[CardEvent], None]) -> None:
         self._thread = threading.Thread(target=self._loop, args=(on_event,), daemon=True, name="reader-hid")
@@ -81,6 +83,10 @@ class HidReader:
 
     def stop(self) -> None:
         self._stop.set()
+        device, self._device = self._device, None
+        if device is not None:  # closing the device ends the blocking read_loop
+            with contextlib.suppress(OSError):
+                device.close()  # type: ignore[attr-defined]
 
     def _loop(self, on_event: Callable[[CardEvent], None]) -> None:
         import evdev
@@ -88,6 +94,7 @@ class HidReader:
         while not self._stop.is_set():
             try:
                 device = evdev.InputDevice(self.device_path)
+                self._device = device
                 device.grab()  # the digits must never reach the touchscreen UI
                 decoder = HidKeyDecoder()
                 for ev in device.read_loop():
