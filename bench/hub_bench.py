@@ -20,11 +20,11 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import hardware, ingest, latency, ledger_costs, replay, soak
+from bench import hardware, ingest, latency, ledger_costs, outbox, replay, soak
 from bench.load import LoadMeter
 from bench.report import Figure, machine, print_machine, print_table
 
-BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware")
+BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware", "outbox")
 
 
 def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
@@ -35,6 +35,7 @@ def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
         "replay": replay.run,
         "soak": soak.run,
         "hardware": hardware.run,
+        "outbox": outbox.run,
     }
     if profile:
         from bench import hub_profile

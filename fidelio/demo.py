@@ -1,138 +1,104 @@
-"""`fidelio demo`: a real broker, a real hub and a scripted simulated kiosk, in one command.
+"""`fidelio demo`: the shop's broker, the hub and the real kiosk app, in one command.
 
 Everything has an embedded default: a fresh hub in a temporary directory with the demo program, the
-shop's broker on free local ports, one kiosk provisioned over TLS. The kiosk taps, enrols, buys and
-redeems, and every reply is printed in words.
+shop's broker on free local ports, one kiosk provisioned over TLS with a simulated reader (on-screen
+"tap a card" buttons) and a simulated printer (the voucher as a PNG on screen and on disk). On a machine
+with a display the touchscreen app opens; without one the demo says so and plays the same kiosk headless:
+a customer enrols, staff record two purchases, the customer takes a voucher, the network goes down and
+comes back, and every screen is printed in words.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-from fidelio.contract import new_request
 from hub.app import HubError, check_hub, init_hub, open_hub_service
 from hub.broker import kiosk_add
 from hub.broker.process import BrokerProcess, free_port
-from kiosk.provisioning import load_provisioning
-from kiosk.simple_client import SimpleHubClient
-from kiosk.words import describe
+from kiosk.app import build_kiosk
+from kiosk.config import parse_kiosk_config
+from kiosk.run import has_display, run_headless, run_screen
 
 CARD_NEW = "pcsc:04A1B2C3D4E5F6"
-#: The balances the demo program uses (the others stay at zero and are not worth a word).
-BALANCES_SHOWN = ("points",)
-
-
-def _say(out: Callable[[str], None], title: str, reply: dict[str, Any], lang: str) -> None:
-    out(f"\n▶ {title}")
-    for line in describe(reply, lang, BALANCES_SHOWN):
-        out(f"  {line}")
-
-
-def _catalogue(client: SimpleHubClient, timeout: float = 5) -> dict[str, Any]:
-    """The retained `hub/program` message, as a kiosk reads it."""
-    got: dict[str, Any] = {}
-    ready = threading.Event()
-
-    def on_program(_c: Any, _u: Any, msg: Any) -> None:
-        got.update(json.loads(msg.payload))
-        ready.set()
-
-    client.client.message_callback_add(client.topics.hub_program, on_program)
-    client.client.subscribe(client.topics.hub_program, qos=1)
-    ready.wait(timeout)
-    return got
-
-
-def script(client: SimpleHubClient, out: Callable[[str], None], lang: str = "fr") -> dict[str, Any]:
-    """The customer journey the demo plays; returns the last member reply (for tests)."""
-    fr = lang == "fr"
-    _say(
-        out,
-        "Carte inconnue posée sur le lecteur" if fr else "Unknown card tapped",
-        client.request("tap", CARD_NEW),
-        lang,
-    )
-    enrol = client.request(
-        "enrol",
-        CARD_NEW,
-        {"first_name": "Camille", "email": "camille@example.fr", "consents": {"email": True, "sms": False}},
-    )
-    _say(
-        out,
-        "Inscription (e-mail accepté, SMS refusé)" if fr else "Enrolment (e-mail yes, SMS no)",
-        enrol,
-        lang,
-    )
-    _say(out, "Passage en boutique" if fr else "Visit", client.request("tap", CARD_NEW), lang)
-    for cents in (4250, 6800):
-        reply = client.request("purchase", CARD_NEW, {"amount_cents": cents, "receipt": f"T-{cents}"})
-        _say(
-            out,
-            f"Achat de {cents / 100:.2f} €".replace(".", ",") if fr else f"Purchase €{cents / 100:.2f}",
-            reply,
-            lang,
-        )
-    program = _catalogue(client)
-    balances = reply["member"]["balances"]
-    affordable = [
-        r for r in program.get("rewards", []) if all(balances.get(k, 0) >= v for k, v in r["cost"].items())
-    ]
-    if affordable:
-        reward = affordable[0]
-        redeem = new_request("redeem", client.prov.kiosk, CARD_NEW, {"reward": reward["id"]})
-        first = client.call(redeem)
-        _say(
-            out,
-            f"Choix de la récompense « {reward['name'][lang]} »"
-            if fr
-            else f"Redeem '{reward['name'][lang]}'",
-            first,
-            lang,
-        )
-        again = client.call(redeem)
-        out(
-            f"\n▶ {'Même demande renvoyée (réseau instable)' if fr else 'Same request sent again (flaky network)'}"
-        )
-        if again != first:
-            raise DemoFailed("the hub answered a repeated request differently")
-        out(
-            "  Réponse identique : rien n'a été appliqué deux fois."
-            if fr
-            else "  Identical reply: nothing was applied twice."
-        )
-    open_to_all = [r for r in program.get("rewards", []) if not r.get("min_tier")]
-    expensive = max(open_to_all, key=lambda r: sum(r["cost"].values()), default=None)
-    if expensive:
-        refused = client.request("redeem", CARD_NEW, {"reward": expensive["id"]})
-        title = (
-            f"Récompense trop chère « {expensive['name'][lang]} »"
-            if fr
-            else f"Too expensive '{expensive['name'][lang]}'"
-        )
-        _say(out, title, refused, lang)
-        balances = again["member"]["balances"] if affordable else balances
-        for name, cost in expensive["cost"].items():
-            if balances.get(name, 0) < cost:
-                missing = cost - balances.get(name, 0)
-                out(f"    (il manque {missing} {name})" if fr else f"    ({missing} {name} short)")
-    last = client.request("tap", CARD_NEW)
-    _say(out, "Nouveau passage le même jour" if fr else "Another visit the same day", last, lang)
-    return last
+CARD_STAFF = "pcsc:5AFF0001"
+STAFF_PIN = "1234"
+DEMO_CARDS = {"Nouvelle carte / New card": CARD_NEW, "Carte personnel / Staff card": CARD_STAFF}
 
 
 class DemoFailed(RuntimeError):
     pass
 
 
-def run_demo(lang: str = "fr", keep: Path | None = None, out: Callable[[str], None] = print) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def _kiosk_config(data: Path, prov_file: Path, lang: str) -> dict:
+    raw = tomllib.loads(prov_file.read_text(encoding="utf-8"))
+    raw["display"] = {"shop_name": "Boutique de démonstration", "lang": lang}
+    raw["staff"] = {"pin": STAFF_PIN, "cards": [CARD_STAFF]}
+    raw["storage"] = {"dir": str(data / "kiosk")}
+    raw["hardware"] = {
+        "readers": [{"kind": "simulated"}],
+        "printer": {"kind": "simulated", "out_dir": str(data / "vouchers")},
+    }
+    return raw
+
+
+def _journey(broker: BrokerProcess, say: Callable[[str], None], fr: bool) -> Iterator[str]:
+    """What the demo's customer and staff do, as the commands a person would type (see kiosk/headless.py)."""
+
+    def part(fr_text: str, en_text: str) -> None:
+        say(f"\n▶ {fr_text if fr else en_text}")
+
+    part("Une carte inconnue est posée sur le lecteur", "An unknown card is tapped")
+    yield f"tap {CARD_NEW}"
+    part("La cliente s'inscrit : e-mail accepté, SMS refusé", "She joins: e-mail yes, SMS no")
+    yield "enrol"
+    yield "consent email"
+    yield "next"
+    yield "details first=Camille email=camille@example.fr"
+    yield "finish"
+    part("Le personnel enregistre deux achats (code 1234)", "Staff record two purchases (PIN 1234)")
+    yield "staff"
+    yield f"pin {STAFF_PIN}"
+    for cents in (4250, 6800):
+        yield f"amount {cents}"
+        yield f"tap {CARD_NEW}"
+        yield "back"
+    yield "exit"
+    part("Passage suivant : solde, statut et récompenses", "Next visit: balance, tier and rewards")
+    yield f"tap {CARD_NEW}"
+    yield "rewards"
+    yield "choose bon-5"
+    part("Elle choisit « Bon de 5 € » : le bon s'imprime", "She picks the '5 € voucher': it prints")
+    yield "confirm"
+    yield "finish"
+    part("Le réseau tombe : la borne continue", "The network goes down: the kiosk keeps working")
+    broker.stop()
+    yield f"tap {CARD_NEW}"
+    yield "rewards"
+    yield "finish"
+    part(
+        "Le réseau revient : le passage en attente est transmis, une seule fois",
+        "The network is back: the queued visit is sent, once",
+    )
+    broker.start()
+    yield "wait drained"
+    yield f"tap {CARD_NEW}"
+    yield "finish"
+    yield "wait drained"
+
+
+def run_demo(
+    lang: str = "fr",
+    keep: Path | None = None,
+    out: Callable[[str], None] = print,
+    headless: bool | None = None,
+) -> int:
+    # the demo speaks in words; the services' own logs (reconnects...) would only add noise here
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s", force=True)
     fr = lang == "fr"
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
@@ -147,35 +113,55 @@ def run_demo(lang: str = "fr", keep: Path | None = None, out: Callable[[str], No
         kiosk_add(data, "comptoir", prov_file)
         broker = BrokerProcess(data, data / "mosquitto.log")
         broker.start()
-        out(
-            "Démo Fidelio : le broker de la boutique (Mosquitto, TLS), le hub et une borne « comptoir » simulée."
-            if fr
-            else "Fidelio demo: the shop's broker (Mosquitto, TLS), the hub and a simulated kiosk 'comptoir'."
-        )
         service = open_hub_service(data)
         service.start()
         if not service.wait_connected(10):
             out("Le hub n'a pas pu joindre le broker / the hub could not reach the broker")
             return 1
-        client = SimpleHubClient(load_provisioning(prov_file))
-        client.connect()
-        try:
-            script(client, out, lang)
-        except DemoFailed as exc:
-            out(f"ÉCHEC / FAILED: {exc}")
-            return 1
-        finally:
-            client.close()
+        runtime = build_kiosk(parse_kiosk_config(_kiosk_config(data, prov_file, lang), prov_file))
+        screen = has_display() if headless is None else not headless
+        out(
+            "Démo Fidelio : le broker de la boutique (Mosquitto, TLS), le hub et la borne « comptoir »."
+            if fr
+            else "Fidelio demo: the shop's broker (Mosquitto, TLS), the hub and the kiosk 'comptoir'."
+        )
+        if screen:
+            out(
+                "Touchez « Nouvelle carte » pour commencer ; code personnel 1234. Fermez la fenêtre pour finir."
+                if fr
+                else "Touch 'New card' to begin; staff PIN 1234. Close the window to finish."
+            )
+            run_screen(runtime, DEMO_CARDS)
+        else:
+            out(
+                "Pas d'écran ici : la démo joue le parcours avec la même borne, en mode texte."
+                if fr
+                else "No display here: the demo plays the journey on the same kiosk, as text."
+            )
+            last = run_headless(runtime, _journey(broker, out, fr), lambda s: out(f"  {s}"))
+            vouchers = sorted((data / "vouchers").glob("*.png"))
+            if not vouchers:
+                raise DemoFailed("no voucher was printed")
+            out(f"\n🖨  {'Bon imprimé (aperçu)' if fr else 'Voucher printed (preview)'} : {vouchers[-1]}")
+            if last.queue or not last.online:
+                raise DemoFailed(f"the kiosk ended offline or with {last.queue} requests still queued")
         service.stop()
         service = None
         faults = check_hub(data)
         if faults:
             out(f"\nfidelio-hub check: {faults}")
             return 1
-        out("\nfidelio-hub check : registre sain." if fr else "\nfidelio-hub check: the ledger is sound.")
+        out(
+            "\nfidelio-hub check : registre sain, rien n'a été appliqué deux fois."
+            if fr
+            else "\nfidelio-hub check: the ledger is sound, nothing was applied twice."
+        )
         if keep:
             out(f"Le hub de la démo reste dans {data}" if fr else f"The demo hub stays in {data}")
         return 0
+    except DemoFailed as exc:
+        out(f"ÉCHEC / FAILED: {exc}")
+        return 1
     except HubError as exc:
         out(f"fidelio demo: {exc}")
         return 2

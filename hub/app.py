@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.broker import BrokerError, BrokerPaths, BrokerSettings, init_broker, load_settings
 from hub.config import ConfigError, HubConfig, HubPaths, MqttConfig, load_config, write_config
@@ -15,6 +19,12 @@ from hub.service import HubService
 from hub.service.probe import anonymous_broker_at
 from hub.service.service import MqttEndpoint
 from hub.service.systemd import Notifier
+
+if TYPE_CHECKING:  # the web's modules load only when a hub runs (not for init, check, kiosk add)
+    from hub.ledger.reads import ReadConnections
+    from hub.web.server import WebServer
+
+log = logging.getLogger("fidelio.hub")
 
 
 class HubError(RuntimeError):
@@ -63,10 +73,14 @@ def init_hub(
     db = open_database(paths.ledger, create=True)
     Ledger(db, program)
     db.conn.close()
+    from hub.web.tls import ensure_web_certificate
+
+    ensure_web_certificate(paths)
     return (
         f"Hub « {shop} » créé dans {data} / hub '{shop}' created in {data}\n"
         f"  broker : mosquitto -c {BrokerPaths(paths.root).conf}\n"
         f"  kiosks : {settings.mqtt_host}:{settings.tls_port} (TLS)\n"
+        f"  web    : https://{settings.mqtt_host}:{http_port}/ (fidelio-hub --data {data} user add NAME --role admin)\n"
         f"  program: {program.shop_name}\n"
         f"  next   : fidelio-hub --data {data} kiosk add <id> --out kiosk.toml ; fidelio-hub --data {data} run"
     )
@@ -109,6 +123,61 @@ def open_hub_service(data: Path, notifier: Notifier | None = None) -> HubService
     ledger = open_ledger(data)
     endpoint = MqttEndpoint("127.0.0.1", settings.local_port, config.mqtt.username, config.mqtt.password)
     return HubService(config.shop, endpoint, ledger, notifier=notifier or Notifier())
+
+
+@dataclass
+class Hub:
+    """The hub process: the MQTT service (and its single ledger writer) and the staff web beside it."""
+
+    service: HubService
+    web: WebServer
+    reader: ReadConnections
+
+    def start(self) -> None:
+        self.web.start()  # binds first: a port in use fails before READY
+        self.service.start()
+
+    def stop(self) -> None:
+        self.web.stop()  # no new writes, then the writer finishes its batch
+        self.service.stop()
+        self.reader.close()
+
+    def run_until(self, stop: threading.Event) -> int:
+        """Serve until `stop` is set (0) or the writer died (70: let systemd restart a clean process)."""
+        self.start()
+        while not stop.wait(0.5):
+            if self.service.failed is not None:
+                break
+        self.stop()
+        return 70 if self.service.failed is not None else 0
+
+
+def open_web(
+    data: Path, service: HubService, *, port: int | None = None
+) -> tuple[WebServer, ReadConnections]:
+    """The staff web for `service`: its app on a WebServer (not started), and its read connections."""
+    from hub.ledger.reads import LedgerReader, ReadConnections
+    from hub.web.app import create_app
+    from hub.web.context import WebContext
+    from hub.web.server import WebServer
+    from hub.web.tls import ensure_web_certificate
+
+    paths = HubPaths(data)
+    config = load_config(paths)
+    http = config.http
+    connections = ReadConnections(paths.ledger)
+    reader = LedgerReader(connections, service.ledger.program, service.ledger.clock)
+    ca_pem = BrokerPaths(paths.root).ca_crt.read_bytes()
+    ctx = WebContext(config.shop, reader, service, http, ca_pem=ca_pem)
+    tls = ensure_web_certificate(paths) if http.use_tls else None
+    server = WebServer(create_app(ctx), http.bind, http.port if port is None else port, tls)
+    return server, connections
+
+
+def open_hub(data: Path, notifier: Notifier | None = None) -> Hub:
+    service = open_hub_service(data, notifier)
+    web, connections = open_web(data, service)
+    return Hub(service, web, connections)
 
 
 def check_hub(data: Path) -> list[str]:

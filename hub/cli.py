@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from hub.app import HubError, check_hub, init_hub, open_hub_service
+from hub.app import HubError, check_hub, init_hub, open_hub
 from hub.broker import BrokerError, kiosk_add, kiosk_list, kiosk_revoke
 from hub.program import ProgramError, load_program
 
@@ -45,8 +45,30 @@ def _parser() -> argparse.ArgumentParser:
     rev = ksub.add_parser("revoke", help="revoke a kiosk's broker access")
     rev.add_argument("id")
 
-    sub.add_parser("run", help="run the hub service")
+    user = sub.add_parser("user", help="staff accounts of the web: add, list, remove")
+    usub = user.add_subparsers(dest="user_command", required=True)
+    uadd = usub.add_parser("add", help="add a staff account (the password is asked for)")
+    uadd.add_argument("name")
+    uadd.add_argument("--role", choices=("staff", "manager", "admin"), required=True)
+    uadd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    usub.add_parser("list", help="list staff accounts")
+    urem = usub.add_parser("remove", help="remove a staff account and end its sessions")
+    urem.add_argument("name")
+
+    apikey = sub.add_parser("apikey", help="API keys of integrations (POS, web shop): add, list, revoke")
+    asub = apikey.add_subparsers(dest="apikey_command", required=True)
+    aadd = asub.add_parser("add", help="make a key; it is shown once")
+    aadd.add_argument("name")
+    aadd.add_argument("--scope", required=True, help="comma-separated: lookup, purchase, vouchers")
+    asub.add_parser("list", help="list keys (never the secrets)")
+    arev = asub.add_parser("revoke", help="revoke a key")
+    arev.add_argument("name")
+
+    sub.add_parser("run", help="run the hub service, the staff web and the HTTP API")
     sub.add_parser("check", help="check the ledger: integrity and projection == fold of postings")
+    backup = sub.add_parser("backup", help="an online, checked copy of the ledger; keeps the last N")
+    backup.add_argument("--keep", type=int, default=7, help="how many backups to keep (default 7)")
+    backup.add_argument("--to", type=Path, help="where to write them (default: DIR/backups)")
 
     prog = sub.add_parser("program", help="loyalty program tools")
     psub = prog.add_subparsers(dest="program_command", required=True)
@@ -68,10 +90,10 @@ def _run(data: Path) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    service = open_hub_service(data)
-    endpoint = service.endpoint
+    hub = open_hub(data)
+    endpoint = hub.service.endpoint
     log.info("hub starting", extra={"data": str(data), "broker": f"{endpoint.host}:{endpoint.port}"})
-    return service.run_until(stop)
+    return hub.run_until(stop)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +140,26 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 kiosk_revoke(data, args.id)
                 print(f"Borne {args.id} révoquée / kiosk {args.id} revoked")
+            return 0
+        if args.command == "user":
+            from hub.web.staff_cli import user_command
+
+            return user_command(data, args)
+        if args.command == "apikey":
+            from hub.web.staff_cli import apikey_command
+
+            return apikey_command(data, args)
+        if args.command == "backup":
+            from hub.backup import BackupError, backup_ledger
+
+            try:
+                result = backup_ledger(data, to=args.to, keep=args.keep)
+            except BackupError as exc:
+                print(f"fidelio-hub: {exc}", file=sys.stderr)
+                return 1
+            print(f"Sauvegarde / backup: {result.path} ({result.events} events)")
+            for old in result.removed:
+                print(f"  supprimée / removed: {old}")
             return 0
         if args.command == "check":
             faults = check_hub(data)

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class _Strict(BaseModel):
@@ -21,8 +21,30 @@ class MqttConfig(_Strict):
     password: str
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 class HttpConfig(_Strict):
+    """The staff web and HTTP API. Off loopback it is always TLS (the shop CA's certificate); plain HTTP
+    is allowed on loopback only (`tls = false` with `bind = "127.0.0.1"`)."""
+
     port: int = Field(8443, ge=1, le=65535)
+    bind: str = "0.0.0.0"
+    tls: bool | None = None  # None: TLS unless bound to loopback
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+
+    @model_validator(mode="after")
+    def _tls_off_loopback(self) -> HttpConfig:
+        if self.tls is False and self.bind not in LOOPBACK:
+            raise ValueError(
+                f"http.tls = false n'est permis que sur 127.0.0.1 (bind = {self.bind!r}) / "
+                f"http.tls = false is only allowed on 127.0.0.1 (bind = {self.bind!r})"
+            )
+        return self
+
+    @property
+    def use_tls(self) -> bool:
+        return self.tls if self.tls is not None else self.bind not in LOOPBACK
 
 
 class PrivacyConfig(_Strict):
@@ -51,6 +73,9 @@ class HubPaths:
         self.mosquitto = self.root / "mosquitto"
         self.mosquitto_conf = self.mosquitto / "mosquitto.conf"
         self.ca_cert = self.mosquitto / "ca.crt"
+        self.web = self.root / "web"
+        self.web_cert = self.web / "tls.crt"
+        self.web_key = self.web / "tls.key"
 
 
 def load_config(paths: HubPaths) -> HubConfig:
@@ -77,7 +102,7 @@ def write_config(paths: HubPaths, config: HubConfig) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a leftover temporary file
     with os.fdopen(fd, "wb") as fh:
-        tomli_w.dump(config.model_dump(), fh)
+        tomli_w.dump(config.model_dump(exclude_none=True), fh)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, paths.config)

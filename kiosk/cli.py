@@ -1,44 +1,18 @@
-"""`fidelio-kiosk --config FILE`: the kiosk, headless for now: card taps and staff commands from stdin.
+"""`fidelio-kiosk --config FILE`: the kiosk app (touchscreen, or `--headless` text); `fidelio-kiosk doctor`.
 
-Commands, one a line: `tap CARD`, `enrol CARD [first name]`, `buy CARD CENTS`, `redeem CARD REWARD`.
-A bare card token is a tap. The touchscreen app replaces this front end; the link and wire stay the same.
-`fidelio-kiosk doctor` checks the readers and the printer (see kiosk/doctor.py).
+FILE is the provisioning file from `fidelio-hub kiosk add`, optionally with `[hardware]`, `[display]`,
+`[staff]` and `[storage]` sections (kiosk/config.py). Without a display the kiosk says so and runs
+headless: each screen printed in words, commands typed on stdin (`help` lists them).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
-from kiosk.provisioning import ProvisioningError, load_provisioning
-from kiosk.simple_client import HubUnreachable, SimpleHubClient
-from kiosk.words import describe
-
-USAGE = (
-    "tap CARTE | enrol CARTE [prénom] | buy CARTE CENTIMES | redeem CARTE RÉCOMPENSE  "
-    "(CARTE = pcsc:04A1B2C3, CENTIMES = 1250 pour 12,50 €)\n"
-    "tap CARD | enrol CARD [first name] | buy CARD CENTS | redeem CARD REWARD  "
-    "(CARD = pcsc:04A1B2C3, CENTS = 1250 for €12.50)"
-)
-
-
-def _request(client: SimpleHubClient, words: list[str]) -> dict | None:
-    if len(words) == 1:
-        words = ["tap", *words]
-    verb, card, *rest = words
-    if verb == "tap":
-        return client.request("tap", card)
-    if verb == "enrol":
-        body = {"consents": {"email": False, "sms": False}}
-        if rest:
-            body["first_name"] = " ".join(rest)
-        return client.request("enrol", card, body)
-    if verb == "buy" and rest and rest[0].isdigit() and int(rest[0]) > 0:
-        return client.request("purchase", card, {"amount_cents": int(rest[0])})
-    if verb == "redeem" and rest:
-        return client.request("redeem", card, {"reward": rest[0]})
-    return None
+from kiosk.config import KioskConfigError, load_kiosk_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,39 +25,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--config", type=Path, required=True, help="provisioning file from 'fidelio-hub kiosk add'"
     )
-    parser.add_argument("--lang", choices=("fr", "en"), default="fr")
+    parser.add_argument("--headless", action="store_true", help="no screen: text on stdout, commands on stdin")
+    parser.add_argument("--lang", choices=("fr", "en"), help="override [display] lang")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        prov = load_provisioning(args.config)
-    except ProvisioningError as exc:
+        config = load_kiosk_config(args.config)
+    except KioskConfigError as exc:
         print(f"fidelio-kiosk: {exc}", file=sys.stderr)
         return 2
-    client = SimpleHubClient(prov)
+    if args.lang:
+        config = config.model_copy(update={"display": config.display.model_copy(update={"lang": args.lang})})
+    from kiosk.app import build_kiosk
+    from kiosk.run import has_display, run_screen, run_stdin
+
     try:
-        client.connect()
-    except (HubUnreachable, OSError) as exc:
-        print(f"fidelio-kiosk: hub injoignable / hub unreachable: {exc}", file=sys.stderr)
-        return 1
-    try:
-        for line in sys.stdin:
-            words = line.split()
-            if not words:
-                continue
-            if words[0] in ("help", "aide", "?"):
-                print(USAGE)
-                continue
-            try:
-                reply = _request(client, words)
-            except HubUnreachable as exc:
-                print(f"hub injoignable / hub unreachable: {exc}")
-                continue
-            if reply is None:
-                print(f"commande inconnue / unknown command\n{USAGE}")
-                continue
-            print("\n".join(describe(reply, args.lang)), flush=True)
-    finally:
-        client.close()
-    return 0
+        runtime = build_kiosk(config)
+    except OSError as exc:
+        print(f"fidelio-kiosk: stockage de la borne inutilisable / kiosk storage unusable: {exc}", file=sys.stderr)
+        return 2
+    if args.headless or not has_display():
+        if not args.headless:
+            print(
+                "fidelio-kiosk : pas d'écran ici, la borne tourne sans écran (texte). / "
+                "no display here: running the kiosk headless (text).",
+                file=sys.stderr,
+            )
+        return run_stdin(runtime)
+    return run_screen(runtime)
 
 
 if __name__ == "__main__":

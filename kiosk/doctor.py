@@ -3,6 +3,7 @@ French and English what is wrong and how to fix it. Each check is a small functi
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kiosk.hardware.printer import STATE_TEXT, EscposReceiptPrinter, PrinterState
+from kiosk.hardware.printer import STATE_TEXT, PrinterState, ReceiptPrinter
 from kiosk.hardware.reader import CardEvent
 
 Level = Literal["ok", "warn", "fail"]
@@ -50,8 +51,8 @@ def check_pn533(proc_modules: Path = Path("/proc/modules")) -> list[Finding]:
     return [
         Finding(
             "fail",
-            f"Le noyau tient le lecteur ({', '.join(held)}) : pcscd ne peut pas l'utiliser.",
-            f"The kernel holds the reader ({', '.join(held)}): pcscd cannot use it.",
+            f"Le noyau tient le lecteur ({', '.join(held)}) : ni pcscd ni nfcpy ne peuvent l'utiliser.",
+            f"The kernel holds the reader ({', '.join(held)}): neither pcscd nor nfcpy can use it.",
             "sudo cp kiosk/hardware/system/blacklist-pn533.conf /etc/modprobe.d/ && sudo modprobe -r pn533_usb pn533, "
             "puis débranchez et rebranchez le lecteur",
             "sudo cp kiosk/hardware/system/blacklist-pn533.conf /etc/modprobe.d/ && sudo modprobe -r pn533_usb pn533, "
@@ -119,9 +120,44 @@ def check_hid(device: str) -> list[Finding]:
     ]
 
 
-def check_printer(
-    printer: EscposReceiptPrinter, test_print: Callable[[], None] | None = None
-) -> list[Finding]:
+def _open_nfc(device: str) -> str:
+    import nfc
+
+    clf = nfc.ContactlessFrontend()
+    try:
+        if not clf.open(device):
+            raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+        return str(clf.device)
+    finally:
+        clf.close()
+
+
+_NFC_FIX = {
+    errno.EACCES: ("l'utilisateur kiosk doit être du groupe plugdev (règle udev 60-fidelio-kiosk.rules) ; rebranchez-le",
+                   "the kiosk user must be in the plugdev group (udev rule 60-fidelio-kiosk.rules); plug it back in"),
+    errno.EBUSY: ("un autre programme le tient : pcscd ? Un lecteur est à pcscd ou à nfcpy, jamais aux deux",
+                  "another program holds it: pcscd? A reader is pcscd's or nfcpy's, never both"),
+}  # fmt: skip
+_NFC_NOT_FOUND = (
+    "branchez-le ; s'il l'est : pcscd le tient-il (arrêtez pcscd ou choisissez kind = \"pcsc\") ? "
+    "pn533 est-il chargé (voir plus haut) ?",
+    'plug it in; if it is: does pcscd hold it (stop pcscd or use kind = "pcsc")? '
+    "is pn533 loaded (see above)?",
+)
+
+
+def check_nfc(device: str, open_device: Callable[[str], str] = _open_nfc) -> list[Finding]:
+    """An nfcpy reader (`kind = "nfc"`): nfcpy must open the device itself."""
+    try:
+        found = open_device(device)
+    except Exception as exc:
+        fix = _NFC_FIX.get(getattr(exc, "errno", None), _NFC_NOT_FOUND)
+        return [Finding("fail", f"Aucun lecteur NFC (nfcpy) sur « {device} » ({exc}).",
+                        f"No NFC reader (nfcpy) on '{device}' ({exc}).", *fix)]  # fmt: skip
+    return [Finding("ok", f"Lecteur NFC (nfcpy) : {found}", f"NFC reader (nfcpy): {found}")]
+
+
+def check_printer(printer: ReceiptPrinter, test_print: Callable[[], None] | None = None) -> list[Finding]:
     state = printer.state()
     fr, en = STATE_TEXT[state]
     level: Level = (

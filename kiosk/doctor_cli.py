@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from escpos.printer import File, Network
 
-from kiosk.doctor import Finding, check_hid, check_pcsc, check_pn533, check_printer, check_tap
+from kiosk.doctor import Finding, check_hid, check_nfc, check_pcsc, check_pn533, check_printer, check_tap
+from kiosk.hardware.nfc import NfcReader
 from kiosk.hardware.pcsc import PcscReader
 from kiosk.hardware.printer import EscposReceiptPrinter
+from kiosk.hardware.reader import CardReader
 from kiosk.hardware.voucher_layout import voucher_layout
 
 
@@ -48,6 +50,7 @@ def run_doctor(argv: list[str]) -> int:
     p.add_argument("--test-print", action="store_true", help="print a test voucher")
     p.add_argument("--tap", type=float, default=0, metavar="SECONDS", help="wait this long for a test tap")
     p.add_argument("--hid", metavar="DEVICE", help="a keyboard-wedge reader's input device")
+    p.add_argument("--nfc", metavar="DEVICE", help='an nfcpy reader: "usb", "usb:072f:2200", "udp:HOST:PORT"')
     p.add_argument("--lang", choices=("fr", "en"), default="fr")
     args = p.parse_args(argv)
 
@@ -56,12 +59,22 @@ def run_doctor(argv: list[str]) -> int:
     findings += pcsc
     if args.hid:
         findings += check_hid(args.hid)
-    if args.tap and names:
+    readers: list[CardReader] = [PcscReader(poll_seconds=0.05)] if names else []
+    if args.nfc:
+        nfc = check_nfc(args.nfc)
+        findings += nfc
+        if nfc[0].level == "ok":
+            readers.append(NfcReader(args.nfc))
+    if args.tap and readers:
+
+        def stop_all() -> None:
+            for reader in readers:
+                reader.stop()
 
         def start(on_event):  # type: ignore[no-untyped-def]
-            reader = PcscReader(poll_seconds=0.05)
-            reader.start(on_event)
-            return reader.stop
+            for reader in readers:
+                reader.start(on_event)
+            return stop_all
 
         print(
             "Posez une carte sur le lecteur…" if args.lang == "fr" else "Tap a card on the reader…",

@@ -8,10 +8,15 @@ cd "$(dirname "$0")/.."
 # for the operator, a Python with venv support, tzdata for the shop's time zone, the font the voucher
 # preview is drawn with; pcscd for PC/SC card readers, and what building pyscard needs (swig,
 # libpcsclite-dev, a C compiler, Python headers). vsmartcard-vpcd is the virtual reader the tests tap
-# cards on: test and development machines only, never a kiosk image (it listens on every interface).
+# cards on: test and development machines only, never a kiosk image (it listens on every interface). chromium: the staff web tests drive
+# it headless through Playwright (the tests never download a browser).
+# The kiosk's screens (Kivy's wheel bundles SDL2): Mesa's OpenGL (llvmpipe where there is no GPU), the X
+# libraries SDL loads, mtdev (Kivy's input layer loads it); xvfb: the UI tests run the real app on it.
 DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates fonts-dejavu-core
   pcscd swig libpcsclite-dev gcc python3-dev
-  vsmartcard-vpcd)
+  vsmartcard-vpcd
+  chromium
+  xvfb libgl1 libgl1-mesa-dri libegl1 libmtdev1 libx11-6 libxext6 libxcursor1 libxi6 libxrandr2 libxss1)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -15,7 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from fidelio.contract import new_request
 from hub.app import init_hub, open_hub_service
@@ -88,8 +90,9 @@ class HubHarness:
         self.data = self.root / "hub"
         self.shop = shop
         self.tls_port, self.local_port = free_port(), free_port()
+        self.http_port = free_port()  # the hub process serves its staff web here (never a fixed port)
         init_hub(self.data, shop, program_file=program, mqtt_host="localhost",
-                 mqtt_port=self.tls_port, local_port=self.local_port)  # fmt: skip
+                 mqtt_port=self.tls_port, local_port=self.local_port, http_port=self.http_port)  # fmt: skip
         self.broker = BrokerProcess(self.data, self.root / "mosquitto.log")
         self.service: HubService | None = None
         self.hub_proc: subprocess.Popen[bytes] | None = None
@@ -186,34 +189,83 @@ class StreamingKiosk(threading.Thread):
 
 PCSCD = shutil.which("pcscd") or "/usr/sbin/pcscd"
 PCSC_TEST_READER = "Virtual PCD 00 00"
+VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
+VPCD_PORT = 0x8C7B  # 35963, Debian's vpcd config
 
 
-def _readers() -> list[str]:
+@dataclass(frozen=True)
+class VpcdReader:
+    """vsmartcard's reader in a generated reader.conf.d. Its driver gives it two slots, i.e. two PC/SC
+    readers: "<name> 00 00" takes virtual cards on `port`, "<name> 00 01" on `port + 1`. It keeps their
+    state in one global table indexed by slot alone, so one pcscd runs one vpcd reader, not two: a
+    second entry takes the first one's slots over and then neither sees a card."""
+
+    name: str
+    port: int = VPCD_PORT
+
+    def slot(self, n: int) -> str:
+        return f"{self.name} 00 {n:02X}"
+
+    def slots(self) -> list[str]:
+        return [self.slot(0), self.slot(1)]
+
+    def conf(self) -> str:
+        return (f'FRIENDLYNAME "{self.name}"\nDEVICENAME /dev/null:0x{self.port:04X}\n'
+                f"LIBPATH {VPCD_DRIVER}\nCHANNELID 0x{self.port:04X}\n")  # fmt: skip
+
+
+def _answering_readers() -> list[str] | None:
+    """The PC/SC readers pcscd lists, or None while no pcscd answers."""
     from smartcard.System import readers
 
     try:
         return [str(r) for r in readers()]
     except Exception:
-        return []
+        return None
 
 
 class Pcscd:
-    """Debian's pcscd in the foreground, with vsmartcard's virtual reader (its driver config)."""
+    """Debian's pcscd in the foreground, with vsmartcard's virtual reader: Debian's own driver config
+    (`vpcd="system"`: the reader PCSC_TEST_READER), or a reader.conf.d generated for `vpcd` (two PC/SC
+    readers, see VpcdReader), or for no reader at all (`vpcd=None`). One pcscd at a time: it owns
+    /run/pcscd."""
 
-    def __init__(self) -> None:
+    def __init__(self, vpcd: VpcdReader | Literal["system"] | None = "system") -> None:
+        self.vpcd = vpcd
         self.proc: subprocess.Popen[bytes] | None = None
+        self._conf_dir: Path | None = None
 
     def start(self) -> None:
         assert os.path.exists(PCSCD), (
             "pcscd missing: run scripts/setup.sh (Debian's pcscd and vsmartcard-vpcd)"
         )
-        self.proc = subprocess.Popen(
-            [PCSCD, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        assert wait_until(lambda: PCSC_TEST_READER in _readers(), 15), "pcscd did not show the virtual reader"
+        args, vpcd = [PCSCD, "--foreground"], self.vpcd
+        if vpcd == "system":
+            expected = [PCSC_TEST_READER]
+        else:
+            self._conf_dir = Path(tempfile.mkdtemp(prefix="fidelio-reader.conf.d-"))
+            (self._conf_dir / "vpcd").write_text(vpcd.conf() if isinstance(vpcd, VpcdReader) else "")
+            args += ["--config", str(self._conf_dir)]
+            expected = vpcd.slots() if isinstance(vpcd, VpcdReader) else []
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def ready() -> bool:
+            listed = _answering_readers()
+            return listed is not None and all(name in listed for name in expected)
+
+        assert wait_until(ready, 15), f"pcscd did not show the virtual readers {expected}"
+
+    def restart(self, vpcd: VpcdReader | Literal["system"] | None) -> None:
+        """pcscd stopped and started again with another reader, or none (readers unplugged, plugged)."""
+        self.kill()
+        self.vpcd = vpcd
+        self.start()
 
     def kill(self) -> None:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+        if self._conf_dir is not None:
+            shutil.rmtree(self._conf_dir, ignore_errors=True)
+            self._conf_dir = None

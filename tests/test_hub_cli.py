@@ -89,7 +89,7 @@ def test_program_check_gives_line_numbers(tmp_path: Path):
 
 def test_run_speaks_systemd_notify_stops_cleanly_on_sigterm_and_refuses_a_newer_ledger(data_dir: Path):
     local, tls = free_port(), free_port()
-    init_hub(data_dir, "s2", mqtt_host="localhost", mqtt_port=tls, local_port=local)
+    init_hub(data_dir, "s2", mqtt_host="localhost", mqtt_port=tls, local_port=local, http_port=free_port())
     broker = BrokerProcess(data_dir)
     broker.start()
     notify = NotifyListener(data_dir.parent / "notify.sock")
@@ -116,13 +116,24 @@ def test_run_speaks_systemd_notify_stops_cleanly_on_sigterm_and_refuses_a_newer_
     assert refused.returncode == 2 and "newer Fidelio" in refused.stderr and "restore" in refused.stderr
 
 
-def test_fidelio_demo_plays_the_whole_journey():
-    proc = run("fidelio", "demo", env={**os.environ, "PYTHONUNBUFFERED": "1"})
+def test_fidelio_demo_plays_the_whole_journey_headless_without_a_display():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    proc = run("fidelio", "demo", env={**env, "PYTHONUNBUFFERED": "1"})
     out = proc.stdout
-    assert "Carte inconnue" in out and "Inscription" in out
-    assert "Bon " in out and "rien n'a été appliqué deux fois" in out
-    assert "Solde insuffisant" in out
-    assert "registre sain" in out
+    assert "Pas d'écran ici" in out  # it says why there is no window
+    assert "[Carte inconnue]" in out and "[Vos choix (facultatifs)]" in out  # enrolment offered, consents
+    assert "Bonjour Camille !" in out and "[Achat enregistré]" in out  # welcome, staff purchase
+    assert "✗ atelier: Atelier découverte — Réservé au statut Or" in out  # why a reward is out of reach
+    assert "🎟 " in out and "voucher-00001.png" in out  # the voucher, printed by the simulated printer
+    assert "Hors ligne : les récompenses ne peuvent être choisies qu'avec le hub" in out  # no offline spend
+    assert "Dernier solde connu" in out  # the cache while the broker is down
+    assert "registre sain" in out and proc.returncode == 0
+
+
+def test_fidelio_demo_in_english():
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    out = run("fidelio", "demo", "--lang", "en", "--headless", env=env).stdout
+    assert "[Unknown card]" in out and "Hello Camille!" in out and "the ledger is sound" in out
 
 
 def test_run_refuses_a_broker_that_is_not_the_shops(data_dir: Path):

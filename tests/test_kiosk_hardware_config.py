@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from kiosk.hardware.config import HardwareConfig, build_printer, build_reader
 from kiosk.hardware.hid import HidReader
+from kiosk.hardware.nfc import NfcReader
 from kiosk.hardware.pcsc import PcscReader
 from kiosk.hardware.printer import PrinterState
 from kiosk.hardware.reader import SimulatedReader
@@ -24,6 +25,9 @@ kind = "hid"
 format = "hex"
 reverse = true
 [[readers]]
+kind = "nfc"
+device = "usb:072f:2200"
+[[readers]]
 kind = "simulated"
 [printer]
 kind = "file"
@@ -35,7 +39,8 @@ def test_a_full_configuration_builds_its_drivers(tmp_path: Path):
     out = tmp_path / "lp0"
     cfg = HardwareConfig.model_validate(tomllib.loads(CONFIG.format(path=out)))
     readers = [build_reader(r) for r in cfg.readers]
-    assert [type(r) for r in readers] == [PcscReader, HidReader, SimulatedReader]
+    assert [type(r) for r in readers] == [PcscReader, HidReader, NfcReader, SimulatedReader]
+    assert readers[2].device == "usb:072f:2200"  # type: ignore[attr-defined]
     printer = build_printer(cfg)
     assert printer is not None and printer.state() is PrinterState.READY
     printer.print_blocks([])
@@ -47,6 +52,9 @@ def test_a_full_configuration_builds_its_drivers(tmp_path: Path):
     [
         ('[[readers]]\nkind = "pcsc"\nreader_patern = "x"\n', "reader_patern"),  # typo: unknown key
         ('[[readers]]\nkind = "nfcpy"\n', "kind"),
+        ('[[readers]]\nkind = "nfc"\ndevice = "ubs:072f"\n', "device"),  # typo: refused, not searched
+        ('[[readers]]\nkind = "nfc"\npath = "usb"\n', "path"),
+        ('[[readers]]\nkind = "simulated"\n[printer]\nkind = "simulated"\nout = "/tmp"\n', "out"),
         ('[[readers]]\nkind = "simulated"\n[printer]\nkind = "network"\n', "host"),
         (
             '[[readers]]\nkind = "simulated"\n[printer]\nkind = "usb"\nvendor_id = 70000\nproduct_id = 1\n',
@@ -60,6 +68,13 @@ def test_mistakes_are_refused(text: str, where: str):
     with pytest.raises(ValidationError) as info:
         HardwareConfig.model_validate(tomllib.loads(text))
     assert where in str(info.value)
+
+
+@pytest.mark.parametrize("device", ["usb", "usb:072f", "usb:072f:2200", "usb:001:023", "tty:USB0:pn532",
+                                    "udp", "udp:127.0.0.1:54321", "udp:localhost"])  # fmt: skip
+def test_nfcpy_device_paths_are_accepted(device: str):
+    cfg = HardwareConfig.model_validate({"readers": [{"kind": "nfc", "device": device}]})
+    assert build_reader(cfg.readers[0]).device == device  # type: ignore[attr-defined]
 
 
 def test_usb_and_serial_printers_are_built_without_opening_a_device():

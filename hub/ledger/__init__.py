@@ -2,13 +2,14 @@
 
 from hub.ledger.check import check_ledger, fold_postings
 from hub.ledger.clock import HubClock, iso, parse_iso
-from hub.ledger.ledger import Applied, Ledger
+from hub.ledger.ledger import Applied, DirectRequest, Ledger
 from hub.ledger.schema import SCHEMA_VERSION, LedgerOpenError, open_database
 from hub.ledger.vouchers import VoucherCheck, check_voucher, use_voucher
 
 __all__ = [
     "SCHEMA_VERSION",
     "Applied",
+    "DirectRequest",
     "HubClock",
     "Ledger",
     "LedgerOpenError",

@@ -22,6 +22,7 @@ import sqlite_utils
 from fidelio.contract import ErrorCode, Request, dumps, error_reply, ok_reply
 from hub.codes import MEMBER_RANDOM_BYTES, VOUCHER_RANDOM_BYTES, new_member_code, new_voucher_code
 from hub.ledger.clock import HubClock, iso, parse_iso
+from hub.ledger.search import name_key, phone_key
 from hub.ledger.state import (
     MEMBER_COLUMNS,
     MemberRow,
@@ -58,6 +59,21 @@ class Applied:
     reply: bytes
     event: dict[str, Any] | None = None  # None for a duplicate or an unstored failure
     duplicate: bool = False
+    #: A repeated id whose request differs from the stored one (a direct request only: the HTTP API
+    #: refuses to reuse an idempotency key for another purchase). The reply is still the stored one.
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
+class DirectRequest(Request):
+    """A request from the staff web or the HTTP API rather than a kiosk, applied by the same code.
+
+    `kiosk` names the source ("web:alice", "api:webshop"). `card` may be None: an anonymous purchase
+    (a POS telling the basket of a non-member), or the member named by `member` (their member code).
+    """
+
+    card: str | None  # type: ignore[assignment]
+    member: str | None = None
 
 
 @dataclass
@@ -166,18 +182,23 @@ class Ledger:
         return results
 
     def _apply_one(self, cur: sqlite3.Cursor, req: Request) -> Applied:
-        seen = cur.execute("SELECT kiosk, reply, hub_event FROM events WHERE id = ?", (req.id,)).fetchone()
+        seen = cur.execute(
+            "SELECT kiosk, reply, hub_event, card, member_id, body FROM events WHERE id = ?", (req.id,)
+        ).fetchone()
         if seen is not None:
             if seen[0] != req.kiosk:
                 reply = error_reply(req.id, iso(self.clock()), ErrorCode.DUPLICATE_ID)
                 return Applied(req.id, dumps(reply))
+            conflict = isinstance(req, DirectRequest) and not self._same_direct_request(cur, req, seen[3:])
             # hub/events is at least once: a redelivery publishes the event again (same id)
-            return Applied(req.id, bytes(seen[1]), json.loads(seen[2]), duplicate=True)
+            return Applied(req.id, bytes(seen[1]), json.loads(seen[2]), duplicate=True, conflict=conflict)
         now = self.clock()
-        row = member_by_card(cur, req.card)
+        row = self._member_row(cur, req)
         try:
             if req.type == "enrol":
                 plan = self._plan_enrol(cur, req, row, now)
+            elif isinstance(req, DirectRequest) and req.card is None:
+                plan = self._plan_direct_without_card(cur, req, row, now)
             elif row is None:
                 plan = self._plan_unknown_card(cur, req, now)
             else:
@@ -186,7 +207,38 @@ class Ledger:
             plan = refused.plan
         return self._write(cur, req, plan, now)
 
+    def _member_row(self, cur: sqlite3.Cursor, req: Request) -> tuple | None:
+        if isinstance(req, DirectRequest) and req.member is not None:
+            return cur.execute(
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE code = ? AND erased_at IS NULL", (req.member,)
+            ).fetchone()
+        if req.card is None:
+            return None
+        return member_by_card(cur, req.card)
+
+    def _same_direct_request(self, cur: sqlite3.Cursor, req: DirectRequest, stored: tuple) -> bool:
+        card, member_id, body = stored
+        if card != req.card or json.loads(body) != _stored_body(req):
+            return False
+        if req.member is None:
+            return req.card is not None or member_id is None
+        row = cur.execute("SELECT id FROM members WHERE code = ?", (req.member,)).fetchone()
+        return row is not None and row[0] == member_id
+
     # -- plans ----------------------------------------------------------------------------------
+    def _plan_direct_without_card(
+        self, cur: sqlite3.Cursor, req: DirectRequest, row: tuple | None, now: datetime
+    ) -> _Plan:
+        """An anonymous purchase is kept as an event (the basket of a non-member, for the KPIs) and
+        earns nothing. A member named by code is served as if their card had been tapped."""
+        if req.type != "purchase":
+            raise ValueError(f"a direct {req.type} needs a card or a member")
+        if req.member is None:
+            return _Plan(reply=ok_reply(req.id, iso(now), None, []))  # type: ignore[arg-type]
+        if row is None:  # the web checks the code first: only an erasure in between gets here
+            raise LookupError(f"no member {req.member}")
+        return self._plan_member_event(cur, req, load_member(cur, row, self.program, now), now)
+
     def _refuse(
         self, req: Request, now: datetime, code: ErrorCode, detail: str = "", **extra: Any
     ) -> _Refused:
@@ -326,10 +378,10 @@ class Ledger:
             ) from None
         code = self._member_code(cur)
         cur.execute(
-            "INSERT INTO members (code, first_name, email, phone, birth_date, enrolled_at, referrer_id, tier) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO members (code, first_name, email, phone, birth_date, enrolled_at, referrer_id, tier, "
+            "name_key, phone_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (code, body.get("first_name"), body.get("email"), body.get("phone"), birth, iso(now),
-             referrer_id, outcome.tier),
+             referrer_id, outcome.tier, name_key(body.get("first_name")), phone_key(body.get("phone"))),
         )  # fmt: skip
         member_id = int(cur.lastrowid)
         cur.execute(
@@ -474,11 +526,14 @@ class Ledger:
         """A member's current balances and tier, as a reply would show them (for tools and tests)."""
         cur = self.conn.cursor()
         row = cur.execute(f"SELECT {MEMBER_COLUMNS} FROM members WHERE code = ?", (code,)).fetchone()
-        if row is None:
-            return None
-        member = load_member(cur, row, self.program, self.clock())
-        tier = self.program.tier_status(member.state.rolling).to_json()
-        return _member_json(member, dict(member.state.balances), dict(member.state.totals), tier)
+        return None if row is None else member_view(cur, row, self.program, self.clock())
+
+
+def member_view(cur: sqlite3.Cursor, row: tuple, program: Program, now: datetime) -> dict[str, Any]:
+    """A member (a `MEMBER_COLUMNS` row) as replies show them: code, name, balances, totals, tier."""
+    member = load_member(cur, row, program, now)
+    tier = program.tier_status(member.state.rolling).to_json()
+    return _member_json(member, dict(member.state.balances), dict(member.state.totals), tier)
 
 
 class _Refused(Exception):
@@ -494,4 +549,4 @@ def _stored_body(req: Request) -> dict[str, Any]:
     return {k: v for k, v in req.body.items() if k in ("consents", "referrer")}
 
 
-__all__ = ["Applied", "Ledger"]
+__all__ = ["Applied", "DirectRequest", "Ledger", "member_view"]

@@ -7,11 +7,13 @@ that is corrupt or was written by a newer Fidelio is refused with a message that
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 RESTORE_HINT_FR = (
     "Arrêtez le hub, mettez ce fichier de côté et restaurez la dernière sauvegarde "
@@ -138,8 +140,77 @@ _V1 = """
             BEGIN SELECT RAISE(ABORT, 'a voucher is used once and never changed'); END;
 """
 
+_V2 = """
+        -- Member search (hub/ledger/search.py): prefix range scans on indexed keys.
+        ALTER TABLE members ADD COLUMN name_key TEXT;
+        ALTER TABLE members ADD COLUMN phone_key TEXT;
+        CREATE INDEX members_name_key ON members(name_key);
+        CREATE INDEX members_phone_key ON members(phone_key);
+        CREATE INDEX members_email ON members(email);
+        -- A member's history, newest first, without scanning their postings.
+        CREATE INDEX postings_member_seq ON postings(member_id, seq);
+
+        -- The staff web and the HTTP API (hub/web).
+        CREATE TABLE staff_users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL CHECK (role IN ('staff', 'manager', 'admin')),
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE staff_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES staff_users(id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            address TEXT,
+            ended_at TEXT
+        );
+        CREATE INDEX staff_sessions_user ON staff_sessions(user_id);
+        CREATE TABLE api_keys (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            key_id TEXT NOT NULL UNIQUE,
+            secret_sha256 TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        -- Who did what, when, from where. Append-only, like the ledger.
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            detail TEXT,
+            address TEXT
+        );
+        CREATE INDEX audit_actor ON audit_log(actor, seq);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+def _backfill_search_keys(conn: sqlite3.Connection) -> None:
+    from hub.ledger.search import name_key, phone_key
+
+    rows = conn.execute(
+        "SELECT id, first_name, phone FROM members WHERE first_name IS NOT NULL OR phone IS NOT NULL"
+    )
+    conn.executemany(
+        "UPDATE members SET name_key = ?, phone_key = ? WHERE id = ?",
+        [(name_key(first), phone_key(phone), mid) for mid, first, phone in rows.fetchall()],
+    )
+
+
 #: One SQL script per schema version. Append; never edit a released one.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
+#: What SQL cannot do in a migration, run in its transaction after its script (by target version).
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_search_keys}
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -209,13 +280,27 @@ def open_database(path: Path, create: bool = False) -> sqlite_utils.Database:
         )
     db = sqlite_utils.Database(conn)
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        # executescript commits whatever is pending, so the transaction is part of the script.
+        # executescript commits whatever is pending, so the transaction starts inside the script.
         try:
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};\nCOMMIT;"
-            )
+            conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};")
+            if target in MIGRATION_STEPS:
+                MIGRATION_STEPS[target](conn)
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
     return db
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception (connections are in autocommit mode)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -75,17 +75,23 @@ def use_voucher(conn: sqlite3.Connection, typed: str, now: datetime, by: str) ->
     """Mark a valid voucher used, once. Returns the check as it was before use (status 'valid' = used now)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        result = _lookup(conn, typed, now)
-        if result.ok:
-            cur = conn.execute(
-                "UPDATE vouchers SET used_at = ?, used_by = ? WHERE code = ? AND used_at IS NULL",
-                (iso(now), by, result.code),
-            )
-            if cur.rowcount != 1:  # pragma: no cover - the write lock makes this impossible
-                raise RuntimeError("voucher changed under the write lock")
+        result = use_voucher_in_transaction(conn, typed, now, by)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return result
+
+
+def use_voucher_in_transaction(conn: sqlite3.Connection, typed: str, now: datetime, by: str) -> VoucherCheck:
+    """`use_voucher` inside the caller's write transaction (the web writes its audit line in the same one)."""
+    result = _lookup(conn, typed, now)
+    if result.ok:
+        cur = conn.execute(
+            "UPDATE vouchers SET used_at = ?, used_by = ? WHERE code = ? AND used_at IS NULL",
+            (iso(now), by, result.code),
+        )
+        if cur.rowcount != 1:  # pragma: no cover - the write lock makes this impossible
+            raise RuntimeError("voucher changed under the write lock")
     return result

@@ -7,7 +7,11 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}  # uvicorn's ANSI copy
 
 
 class JsonFormatter(logging.Formatter):

@@ -5,6 +5,10 @@ them in batches, applies them in one transaction (group commit), publishes the r
 acknowledges the messages (manual ack). A message that was not acknowledged is redelivered by the
 broker (persistent session), and the ledger's dedupe turns a redelivery into the stored reply.
 
+The staff web and the HTTP API write through the same thread: `submit_requests` puts their requests in
+the same batches as the kiosks' (same ledger code, same group commit), `submit` runs any other write
+(a voucher used at the till, a login) on the writer after the batch. Both return a Future.
+
 Acknowledgements carry the connection they belong to: after a reconnect the broker numbers messages
 afresh, so a late PUBACK for an old message id would acknowledge a new, uncommitted one. Acks for a
 connection that is gone are dropped; the broker redelivers and the dedupe answers.
@@ -18,22 +22,54 @@ import queue
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from fidelio import __version__
-from fidelio.contract import ContractError, Topics, dumps, error_reply, parse_request, parse_request_topic
+from fidelio.contract import (
+    ContractError,
+    Request,
+    Topics,
+    dumps,
+    error_reply,
+    parse_request,
+    parse_request_topic,
+)
 from fidelio.mqttlink import connect_properties, make_client, publish_properties
-from hub.ledger import Ledger, iso
+from hub.ledger import Applied, Ledger, iso
 from hub.service.systemd import Notifier
+
+T = TypeVar("T")
 
 log = logging.getLogger("fidelio.hub")
 RETRY_DELAYS = (0.5, 1, 2, 5, 10, 30)
 #: Unacknowledged publishes paho keeps in flight (its default of 20 holds replies back in memory).
 MAX_INFLIGHT = 1000
+
+
+class WriterUnavailable(RuntimeError):
+    """The writer is stopping or died: the write was not applied."""
+
+
+@dataclass
+class _LocalRequests:
+    """Requests from the web or the API, applied in the writer's next batch."""
+
+    requests: Sequence[Request]
+    future: Future[list[Applied]] = field(default_factory=Future)
+
+
+@dataclass
+class _Job:
+    """Any other write, run on the writer thread between batches."""
+
+    fn: Callable[[Ledger], Any]
+    future: Future[Any] = field(default_factory=Future)
 
 
 @dataclass(frozen=True)
@@ -62,7 +98,7 @@ class HubService:
         self.batch_max = batch_max
         self.notifier = notifier or Notifier({})
         self.counters: Counter[str] = Counter()
-        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage] | _LocalRequests | _Job] = queue.Queue()
         self._generation = 0  # one per broker connection: acks belong to the connection they came on
         self.failed: BaseException | None = None  # set when the writer died: the process must restart
         self._stop = threading.Event()
@@ -121,6 +157,24 @@ class HubService:
         )
         self.client.loop_start()
 
+    def submit_requests(self, requests: Sequence[Request]) -> Future[list[Applied]]:
+        """Apply requests (e.g. `DirectRequest`s) in the writer's next batch; the Future resolves after
+        COMMIT with their results, and their events go to `hub/events` like the kiosks'."""
+        work = _LocalRequests(list(requests))
+        self._enqueue(work)
+        return work.future
+
+    def submit(self, fn: Callable[[Ledger], T]) -> Future[T]:
+        """Run `fn(ledger)` on the writer thread (it owns its own transaction); resolves with its result."""
+        job = _Job(fn)
+        self._enqueue(job)
+        return job.future
+
+    def _enqueue(self, work: _LocalRequests | _Job) -> None:
+        if self._stop.is_set() or self.failed is not None:
+            raise WriterUnavailable("the hub is stopping / le hub s'arrête")
+        self._inbox.put(work)
+
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
@@ -130,6 +184,7 @@ class HubService:
         self._stop.set()
         if self._writer is not None:
             self._writer.join(timeout=30)
+        self._fail_pending_local_work()
         if self._connected.is_set():
             info = self._publish_status("offline")
             with contextlib.suppress(RuntimeError, ValueError):
@@ -153,6 +208,18 @@ class HubService:
         except BaseException as exc:  # the writer must never die silently: nothing would be acked
             log.critical("ledger writer died; the hub must restart", exc_info=True)
             self.failed = exc
+            self._fail_pending_local_work()
+
+    def _fail_pending_local_work(self) -> None:
+        """What the web is waiting for and will never be applied now gets an answer (MQTT messages stay
+        unacknowledged: the broker redelivers them to the next process)."""
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _LocalRequests | _Job) and not item.future.done():
+                item.future.set_exception(WriterUnavailable("the hub stopped / le hub s'est arrêté"))
 
     # -- the writer (the only thread that touches the ledger) -----------------------------------
     def _writer_loop(self) -> None:
@@ -179,7 +246,13 @@ class HubService:
                     batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
-            self._process(batch)
+            try:
+                self._process(batch)
+            except BaseException as exc:  # the writer dies; what the web waits for in this batch is told
+                for item in batch:
+                    if isinstance(item, _LocalRequests | _Job) and not item.future.done():
+                        item.future.set_exception(WriterUnavailable(f"the writer failed: {exc}"))
+                raise
 
     def _run_safely(self, fn: Any, what: str) -> None:
         try:
@@ -187,7 +260,10 @@ class HubService:
         except Exception:
             log.exception(f"{what} failed")
 
-    def _process(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+    def _process(self, items: list[tuple[int, mqtt.MQTTMessage] | _LocalRequests | _Job]) -> None:
+        batch = [item for item in items if isinstance(item, tuple)]
+        local = [item for item in items if isinstance(item, _LocalRequests)]
+        jobs = [item for item in items if isinstance(item, _Job)]
         valid: list[tuple[mqtt.MQTTMessage, Any]] = []
         answers: list[tuple[str, bytes, str | None]] = []  # (reply topic, payload, correlation)
         for _gen, msg in batch:
@@ -217,15 +293,24 @@ class HubService:
                     reply = error_reply(exc.request_id, iso(self.ledger.clock()), exc.code, exc.detail)
                     answers.append((self.topics.reply(kiosk), dumps(reply), exc.request_id))
         events: list[dict[str, Any]] = []
-        if valid:
-            applied = self._apply_with_retry([req for _, req in valid])
+        local_requests = [req for work in local for req in work.requests]
+        if valid or local_requests:
+            applied = self._apply_with_retry([req for _, req in valid] + local_requests)
             if applied is None:  # stopping while the ledger is failing: nothing acknowledged, all redelivered
+                for work in local + jobs:
+                    work.future.set_exception(WriterUnavailable("the hub stopped / le hub s'est arrêté"))
                 return
-            for (_msg, req), result in zip(valid, applied, strict=True):
+            for (_msg, req), result in zip(valid, applied[: len(valid)], strict=True):
                 answers.append((self.topics.reply(req.kiosk), result.reply, req.id))
                 self.counters["duplicates" if result.duplicate else "applied"] += 1
                 if result.event is not None:
                     events.append(result.event)
+            rest = applied[len(valid) :]
+            for work in local:
+                results, rest = rest[: len(work.requests)], rest[len(work.requests) :]
+                self.counters["direct_applied"] += sum(not r.duplicate for r in results)
+                events += [r.event for r in results if r.event is not None]
+                work.future.set_result(results)
         for topic, payload, correlation in answers:
             self.client.publish(topic, payload, qos=1, properties=publish_properties(correlation))
         for event in events:
@@ -236,6 +321,13 @@ class HubService:
             else:
                 self.counters["stale_acks_dropped"] += 1
         self.counters["batches"] += 1
+        for job in jobs:
+            try:
+                job.future.set_result(job.fn(self.ledger))
+            except Exception as exc:  # the job's own failure is its caller's to report
+                if self.ledger.conn.in_transaction:
+                    self.ledger.conn.execute("ROLLBACK")
+                job.future.set_exception(exc)
 
     def _apply_with_retry(self, requests: list[Any]) -> list[Any] | None:
         """A failing ledger (disk full, I/O error) is retried with backoff; nothing is answered meanwhile."""

@@ -4,12 +4,16 @@ not code."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.hardware.printer import EscposReceiptPrinter, ReceiptPrinter
 from kiosk.hardware.reader import CardReader, SimulatedReader
+
+#: The device paths nfcpy's ContactlessFrontend.open understands (a typo is refused, not searched for).
+NFC_DEVICE = r"^(usb(:[0-9A-Fa-f]{3,4}(:[0-9A-Fa-f]{3,4})?)?|tty:\w+(:\w+)?|udp(:[\w.-]*(:\d{1,5})?)?)$"
 
 
 class _Strict(BaseModel):
@@ -29,12 +33,26 @@ class HidReaderConfig(_Strict):
     reverse: bool = False
 
 
+class NfcReaderConfig(_Strict):
+    """A reader nfcpy drives itself (not through pcscd): PN533-class USB readers, or nfcpy's udp driver."""
+
+    kind: Literal["nfc"]
+    device: str = Field(
+        "usb",
+        pattern=NFC_DEVICE,
+        description='nfcpy path: "usb", "usb:072f:2200" (vendor:product), "usb:001:023" (bus:device), '
+        '"tty:USB0:pn532", "udp:127.0.0.1:54321"',
+    )
+    poll_ms: Annotated[int, Field(ge=10, le=1000)] = 50
+
+
 class SimulatedReaderConfig(_Strict):
     kind: Literal["simulated"]
 
 
 ReaderConfig = Annotated[
-    PcscReaderConfig | HidReaderConfig | SimulatedReaderConfig, Field(discriminator="kind")
+    PcscReaderConfig | HidReaderConfig | NfcReaderConfig | SimulatedReaderConfig,
+    Field(discriminator="kind"),
 ]
 
 
@@ -61,8 +79,19 @@ class SerialPrinterConfig(_Strict):
     baudrate: Literal[9600, 19200, 38400, 115200] = 19200
 
 
+class SimulatedPrinterConfig(_Strict):
+    """The demo's printer: the voucher as a PNG on screen; `out_dir` also keeps each one as a file."""
+
+    kind: Literal["simulated"]
+    out_dir: str | None = None
+
+
 PrinterConfig = Annotated[
-    NetworkPrinterConfig | FilePrinterConfig | UsbPrinterConfig | SerialPrinterConfig,
+    NetworkPrinterConfig
+    | FilePrinterConfig
+    | UsbPrinterConfig
+    | SerialPrinterConfig
+    | SimulatedPrinterConfig,
     Field(discriminator="kind"),
 ]
 
@@ -74,7 +103,9 @@ class HardwareConfig(_Strict):
     printer_profile: str = "TM-T88V"
 
 
-def build_reader(cfg: PcscReaderConfig | HidReaderConfig | SimulatedReaderConfig) -> CardReader:
+def build_reader(
+    cfg: PcscReaderConfig | HidReaderConfig | NfcReaderConfig | SimulatedReaderConfig,
+) -> CardReader:
     if isinstance(cfg, PcscReaderConfig):
         from kiosk.hardware.pcsc import PcscReader
 
@@ -83,6 +114,10 @@ def build_reader(cfg: PcscReaderConfig | HidReaderConfig | SimulatedReaderConfig
         from kiosk.hardware.hid import HidReader
 
         return HidReader(cfg.device, cfg.format, cfg.reverse)
+    if isinstance(cfg, NfcReaderConfig):
+        from kiosk.hardware.nfc import NfcReader
+
+        return NfcReader(cfg.device, poll_seconds=cfg.poll_ms / 1000)
     return SimulatedReader()
 
 
@@ -93,6 +128,10 @@ def build_printer(config: HardwareConfig) -> ReceiptPrinter | None:
     cfg, profile = config.printer, config.printer_profile
     if cfg is None:
         return None
+    if isinstance(cfg, SimulatedPrinterConfig):
+        from kiosk.hardware.simulated_printer import SimulatedPrinter
+
+        return SimulatedPrinter(Path(cfg.out_dir) if cfg.out_dir else None)
     if isinstance(cfg, NetworkPrinterConfig):
         return EscposReceiptPrinter(
             f"{cfg.host}:{cfg.port}",

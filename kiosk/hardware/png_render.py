@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
 from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.hardware.voucher_layout import QR, Barcode128, Block, Rule, Text
+from kiosk.hardware.logo import logo_image
+from kiosk.hardware.voucher_layout import QR, Barcode128, Block, Logo, Rule, Text
 
+log = logging.getLogger(__name__)
 WIDTH = 576  # dots across 80 mm paper at 203 dpi
+MARGIN = 16
 _FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.ttf")
 
 
@@ -51,6 +55,15 @@ def render_png(blocks: list[Block]) -> bytes:
             qr = _qr_image(block.data)
             img = Image.new("L", (WIDTH, qr.height), 255)
             img.paste(qr, ((WIDTH - qr.width) // 2, 0))
+            parts.append(img)
+        elif isinstance(block, Logo):
+            try:
+                logo = logo_image(block, WIDTH - 2 * MARGIN)
+            except OSError as exc:  # as on paper: the voucher without its logo
+                log.warning("voucher logo unreadable; drawn without it", extra={"error": str(exc)})
+                continue
+            img = Image.new("L", (WIDTH, logo.height + 12), 255)
+            img.paste(logo, (MARGIN, 0))
             parts.append(img)
         elif isinstance(block, Barcode128):
             continue  # the QR carries the same code on screen; Code 128 is for the till's scanner on paper

@@ -143,6 +143,10 @@ class VoucherSpool:
     def mark_printed(self, code: str) -> None:
         self.conn.execute("UPDATE vouchers SET printed = ? WHERE code = ?", (time.time(), code))
 
+    def is_printed(self, code: str) -> bool:
+        row = self.conn.execute("SELECT printed FROM vouchers WHERE code = ?", (code,)).fetchone()
+        return row is not None and row[0] is not None
+
     def pending(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT voucher FROM vouchers WHERE printed IS NULL ORDER BY added")
         return [json.loads(r[0]) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 
@@ -31,7 +32,14 @@ class Rule:
     pass
 
 
-Block = Text | QR | Barcode128 | Rule
+@dataclass(frozen=True)
+class Logo:
+    """The shop's logo: a PNG, as a path or its bytes. Renderers scale it to the paper's width."""
+
+    png: str | Path | bytes
+
+
+Block = Text | QR | Barcode128 | Rule | Logo
 
 _TITLE = {"fr": "BON DE FIDÉLITÉ", "en": "LOYALTY VOUCHER"}
 _VALID = {"fr": "Valable jusqu'au {date}", "en": "Valid until {date}"}
@@ -65,10 +73,14 @@ def voucher_date(expires_iso: str, lang: str) -> str:
     return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
 
 
-def voucher_layout(shop_name: str, voucher: dict[str, Any], lang: str = "fr") -> list[Block]:
+def voucher_layout(
+    shop_name: str, voucher: dict[str, Any], lang: str = "fr", logo: Logo | None = None
+) -> list[Block]:
     name = voucher["name"].get(lang) or voucher["name"]["fr"]
     code = voucher["code"]
+    head: list[Block] = [logo] if logo is not None else []
     return [
+        *head,
         Text(shop_name, size="large", bold=True),
         Text(_TITLE[lang], bold=True),
         Rule(),

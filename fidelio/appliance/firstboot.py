@@ -1,0 +1,283 @@
+"""First boot (fidelio-firstboot.service): apply the file the installer put on the boot partition.
+
+- `fidelio-kiosk.toml` (made by `fidelio-hub kiosk add`, optionally with [hardware] [display] [staff]
+  [storage]): validated with the kiosk's own parser; moved to /data/kiosk (0600, the kiosk user's);
+  hostname `<shop>-<kiosk>`; the kiosk service enabled and started.
+- `fidelio-hub.toml` (fidelio/appliance/hubfile.py): `fidelio-hub --data /data/hub init --shop ID ...`,
+  the hub's files given to its user (the broker's stay root:mosquitto); the hub's services enabled.
+- `wifi.toml` (fidelio/appliance/wifi.py): NetworkManager's keyfile, root 0600.
+
+Every file read is removed from the boot partition (a FAT file system anyone can read on a PC), after its
+content is safe on /data; a bad file is kept for diagnosis in /data/fidelio/rejected (root, 0600). A
+kiosk file, even a bad one, makes the device a kiosk, so that its screen shows what is wrong. The outcome
+goes to /data/fidelio/status.json (the kiosk screen shows it), /etc/issue.d (the console) and stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fidelio.appliance.actions import Actions, SystemActions
+from fidelio.appliance.hubfile import HubFileError, parse_hub_file, program_path
+from fidelio.appliance.layout import (
+    HUB_FILE,
+    HUB_UNITS,
+    HUB_USER,
+    KIOSK_FILE,
+    KIOSK_UNITS,
+    KIOSK_USER,
+    WIFI_FILE,
+    Layout,
+)
+from fidelio.appliance.status import Status, issue_text, write_text_atomic
+from fidelio.appliance.wifi import WifiError, country_modprobe, nm_keyfile, parse_wifi
+
+REMOVED = "{name} retiré de la partition de démarrage / {name} removed from the boot partition"
+
+
+class Run:
+    """One first boot's progress: what was done, what went wrong, what to start at the end."""
+
+    def __init__(self, layout: Layout, actions: Actions) -> None:
+        self.layout = layout
+        self.actions = actions
+        self.steps: list[str] = []
+        self.errors: list[str] = []
+        self.role: str | None = None
+        self.title: tuple[str, str] | None = None
+        self.to_start: list[str] = []
+
+
+def kiosk_hostname(shop: str, kiosk: str) -> str:
+    return f"{shop}-{kiosk}"[:63].rstrip("-")
+
+
+def hosts_with(text: str, hostname: str) -> str:
+    """/etc/hosts with this machine's name on 127.0.1.1 (Debian's convention), other lines kept."""
+    lines = [line for line in text.splitlines() if not line.startswith("127.0.1.1")]
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("127.0.0.1")), 0)
+    lines.insert(at, f"127.0.1.1\t{hostname}")
+    return "\n".join(lines) + "\n"
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_from_boot(run: Run, source: Path) -> None:
+    source.unlink()
+    _fsync_dir(source.parent)
+    run.steps.append(REMOVED.format(name=source.name))
+
+
+def _reject(run: Run, source: Path, text: str) -> None:
+    """Keep a bad file for diagnosis (root only: it may hold a password), off the boot partition."""
+    write_text_atomic(run.layout.rejected / source.name, text, 0o600)
+    _remove_from_boot(run, source)
+    run.steps.append(
+        f"copie gardée dans {run.layout.rejected} / copy kept in {run.layout.rejected}"
+    )
+
+
+def _read(run: Run, source: Path) -> str | None:
+    try:
+        return source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        run.errors.append(
+            f"{source.name} : ce n'est pas un fichier texte (UTF-8) / {source.name}: not a text file (UTF-8)"
+        )
+        raw = source.read_bytes().decode("utf-8", errors="replace")
+        _reject(run, source, raw)
+        return None
+
+
+def _set_hostname(run: Run, hostname: str) -> None:
+    run.actions.set_hostname(hostname)
+    hosts = run.layout.hosts
+    current = hosts.read_text(encoding="utf-8") if hosts.exists() else "127.0.0.1\tlocalhost\n"
+    write_text_atomic(hosts, hosts_with(current, hostname), 0o644)
+    run.steps.append(f"nom de la machine : {hostname} / hostname: {hostname}")
+
+
+def _chown_tree(path: Path, ids: tuple[int, int], skip: Iterable[str] = ()) -> None:
+    skipped = set(skip)
+    os.chown(path, *ids)
+    if path.is_dir():
+        for child in path.iterdir():
+            if child.name not in skipped:
+                _chown_tree(child, ids)
+
+
+def apply_wifi(run: Run, source: Path) -> None:
+    text = _read(run, source)
+    if text is None:
+        return
+    try:
+        wifi = parse_wifi(text)
+    except WifiError as exc:
+        run.errors.append(str(exc))
+        _reject(run, source, text)
+        return
+    layout = run.layout
+    # NetworkManager ignores a keyfile that is not root's with mode 0600
+    write_text_atomic(layout.wifi_keyfile, nm_keyfile(wifi), 0o600)
+    write_text_atomic(layout.wifi_country, country_modprobe(wifi), 0o644)
+    run.steps.append(f"Wi-Fi « {wifi.ssid} » ({wifi.country}) configuré / Wi-Fi '{wifi.ssid}' ({wifi.country}) set up")
+    _remove_from_boot(run, source)
+
+
+def apply_kiosk(run: Run, source: Path) -> None:
+    from kiosk.config import KioskConfigError, parse_kiosk_config
+
+    run.role = "kiosk"
+    # the kiosk service runs even with a bad file: its screen shows what is wrong
+    run.actions.disable(list(HUB_UNITS))
+    run.actions.enable(list(KIOSK_UNITS))
+    run.to_start += KIOSK_UNITS
+    text = _read(run, source)
+    if text is None:
+        return
+    try:
+        config = parse_kiosk_config(tomllib.loads(text), Path(KIOSK_FILE))
+    except tomllib.TOMLDecodeError as exc:
+        run.errors.append(f"{KIOSK_FILE} : TOML invalide / invalid TOML ({exc})")
+    except KioskConfigError as exc:
+        run.errors.append(str(exc))
+    if run.errors:
+        _reject(run, source, text)
+        return
+    prov = config.provisioning
+    layout = run.layout
+    uid_gid = run.actions.ids(KIOSK_USER)
+    for directory in (layout.kiosk_data, layout.kiosk_data / "state", layout.kiosk_data / "kivy"):
+        directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o700)
+        os.chown(directory, *uid_gid)
+    write_text_atomic(layout.kiosk_config, text, 0o600)
+    os.chown(layout.kiosk_config, *uid_gid)
+    run.steps.append(
+        f"identifiants de la borne dans {layout.kiosk_config} (0600) / kiosk credentials in {layout.kiosk_config} (0600)"
+    )
+    _remove_from_boot(run, source)
+    _set_hostname(run, kiosk_hostname(prov.shop, prov.kiosk))
+    run.title = (
+        f"Borne « {prov.kiosk} » de « {prov.shop} » configurée ; elle rejoint le hub {prov.host}.",
+        f"Kiosk '{prov.kiosk}' of '{prov.shop}' set up; it joins the hub {prov.host}.",
+    )
+
+
+def apply_hub(run: Run, source: Path) -> None:
+    run.role = "hub"
+    text = _read(run, source)
+    if text is None:
+        return
+    layout = run.layout
+    try:
+        hub = parse_hub_file(text)
+        program = program_path(hub, layout.boot, layout.examples)
+    except HubFileError as exc:
+        run.errors.append(str(exc))
+        _reject(run, source, text)
+        return
+    _set_hostname(run, hub.hostname)
+    argv = ["--data", str(layout.hub_data), "init", "--shop", hub.shop, "--mqtt-host", hub.mqtt_host]
+    if program is not None:
+        argv += ["--program", str(program)]
+    code, output = run.actions.hub_init(argv)
+    _remove_from_boot(run, source)
+    if code != 0:
+        run.errors += [line for line in output.splitlines() if line.strip()] or [f"init: exit {code}"]
+        return
+    run.steps.append(f"hub créé dans {layout.hub_data} / hub created in {layout.hub_data}")
+    # the broker's files stay root:mosquitto (hub/broker/files.py); the rest is the hub service's
+    _chown_tree(layout.hub_data, run.actions.ids(HUB_USER), skip=("mosquitto", "kiosks.json"))
+    run.actions.disable(list(KIOSK_UNITS))
+    run.actions.enable(list(HUB_UNITS))
+    run.to_start += HUB_UNITS
+    run.title = (
+        f"Hub « {hub.shop} » configuré ; les bornes le joignent à {hub.mqtt_host}.",
+        f"Hub '{hub.shop}' set up; kiosks reach it at {hub.mqtt_host}.",
+    )
+
+
+def _error_title(role: str | None) -> tuple[str, str]:
+    where = "la partition « bootfs » de la carte SD"
+    if role == "kiosk":
+        return (
+            f"Le fichier de la borne est refusé. Recopiez sur {where} le fichier fait par "
+            "« fidelio-hub kiosk add », puis redémarrez.",
+            "The kiosk's file was refused. Copy the file made by 'fidelio-hub kiosk add' to the SD card's "
+            "'bootfs' partition again, then restart.",
+        )
+    return (
+        f"La configuration a échoué. Corrigez le fichier, recopiez-le sur {where}, puis redémarrez.",
+        "Setting up failed. Fix the file, copy it to the SD card's 'bootfs' partition again, then restart.",
+    )
+
+
+def run_firstboot(layout: Layout, actions: Actions, now: datetime | None = None) -> Status:
+    run = Run(layout, actions)
+    layout.state.mkdir(parents=True, exist_ok=True, mode=0o755)
+    present = {name: layout.on_boot(name) for name in (KIOSK_FILE, HUB_FILE, WIFI_FILE)}
+    present = {name: path for name, path in present.items() if path.is_file()}
+    if WIFI_FILE in present:
+        apply_wifi(run, present[WIFI_FILE])
+    if KIOSK_FILE in present and HUB_FILE in present:
+        run.errors.append(
+            f"{KIOSK_FILE} et {HUB_FILE} sont tous deux présents : une carte est soit une borne, soit un hub / "
+            f"both {KIOSK_FILE} and {HUB_FILE} are present: a card is either a kiosk or a hub"
+        )
+        for name in (KIOSK_FILE, HUB_FILE):
+            _reject(run, present[name], present[name].read_text(encoding="utf-8", errors="replace"))
+    elif KIOSK_FILE in present:
+        apply_kiosk(run, present[KIOSK_FILE])
+    elif HUB_FILE in present:
+        apply_hub(run, present[HUB_FILE])
+    else:  # Wi-Fi only: the device keeps the role it had
+        run.role = layout.role.read_text().strip() if layout.role.exists() else None
+    ok = not run.errors
+    if ok:
+        title = run.title or ("Wi-Fi configuré.", "Wi-Fi set up.")
+    else:
+        title = _error_title(run.role)
+    status = Status(
+        ok=ok,
+        role=run.role,
+        title_fr=title[0],
+        title_en=title[1],
+        details=run.errors,
+        steps=run.steps,
+        at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+    )
+    if run.role:
+        write_text_atomic(layout.role, run.role + "\n", 0o644)
+    write_text_atomic(layout.status, status.to_json(), 0o644)  # no secret in it: the kiosk user reads it
+    write_text_atomic(layout.issue, issue_text(status), 0o644)
+    actions.start(run.to_start)  # last: the kiosk's screen reads the status just written
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fidelio-firstboot", description=__doc__.split("\n")[0])
+    parser.add_argument("--boot", type=Path, default=Layout.boot, help="the boot partition")
+    parser.add_argument("--root", type=Path, default=Layout.root, help="the system's root")
+    parser.add_argument("--examples", type=Path, default=Layout.examples, help="example programs")
+    args = parser.parse_args(argv)
+    status = run_firstboot(Layout(args.boot, args.root, args.examples), SystemActions())
+    for line in status.lines():
+        print(f"fidelio-firstboot: {line}", flush=True)
+    return 0 if status.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

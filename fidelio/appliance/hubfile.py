@@ -1,0 +1,91 @@
+"""`fidelio-hub.toml` on the boot partition: what a hub's first boot passes to `fidelio-hub init`.
+
+```toml
+shop = "boulangerie-martin"        # the shop's id: lower-case letters, digits, dashes
+program = "bakery"                 # an example program (bakery, fashion-boutique, grocery), or the
+                                   # name of a program file put next to this one ("programme.toml")
+mqtt_host = "boulangerie-hub.local"  # optional: the name kiosks use to reach the hub
+hostname = "boulangerie-hub"       # optional: this machine's name (default: <shop>-hub)
+```
+
+No secret is in it (the hub makes its own keys); it is removed from the boot partition all the same.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from fidelio.contract.topics import valid_id
+
+_KEYS = {"shop", "program", "mqtt_host", "hostname"}
+HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")
+_PROGRAM_FILE = re.compile(r"^[A-Za-z0-9_-]+\.toml$")
+
+
+class HubFileError(ValueError):
+    """What is wrong with fidelio-hub.toml, in French and English."""
+
+
+@dataclass(frozen=True)
+class HubFile:
+    shop: str
+    program: str | None
+    hostname: str
+    mqtt_host: str
+
+
+def _fail(fr: str, en: str) -> HubFileError:
+    return HubFileError(f"fidelio-hub.toml : {fr} / fidelio-hub.toml: {en}")
+
+
+def parse_hub_file(text: str) -> HubFile:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(f"TOML invalide ({exc})", f"invalid TOML ({exc})") from None
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise _fail(f"clé inconnue {unknown}", f"unknown key {unknown}")
+    shop = data.get("shop")
+    if not isinstance(shop, str) or not valid_id(shop):
+        raise _fail(
+            "« shop » manquant ou invalide (lettres minuscules, chiffres, tirets)",
+            "'shop' missing or invalid (lower-case letters, digits, dashes)",
+        )
+    program = data.get("program")
+    if program is not None and (not isinstance(program, str) or not program):
+        raise _fail("« program » doit être un nom", "'program' must be a name")
+    hostname = data.get("hostname", f"{shop}-hub"[:63].rstrip("-"))
+    if not isinstance(hostname, str) or not HOSTNAME.match(hostname):
+        raise _fail(
+            "« hostname » : lettres minuscules, chiffres, tirets (63 au plus)",
+            "'hostname': lower-case letters, digits, dashes (at most 63)",
+        )
+    mqtt_host = data.get("mqtt_host", f"{hostname}.local")
+    if not isinstance(mqtt_host, str) or not _HOST.match(mqtt_host):
+        raise _fail("« mqtt_host » n'est pas un nom d'hôte", "'mqtt_host' is not a host name")
+    return HubFile(shop, program, hostname, mqtt_host)
+
+
+def program_path(hub: HubFile, boot: Path, examples: Path) -> Path | None:
+    """The program file `init` gets: a file beside the hub file on the boot partition, or an example
+    shipped with the image; None for the demo program. Raises HubFileError when it does not exist."""
+    if hub.program is None:
+        return None
+    if _PROGRAM_FILE.match(hub.program):
+        path = boot / hub.program
+    elif re.fullmatch(r"[a-z0-9-]+", hub.program):
+        path = examples / f"{hub.program}.toml"
+    else:
+        path = None
+    if path is None or not path.is_file():
+        known = ", ".join(sorted(p.stem for p in examples.glob("*.toml"))) or "-"
+        raise _fail(
+            f"programme « {hub.program} » introuvable (exemples : {known} ; ou un fichier .toml à côté)",
+            f"program '{hub.program}' not found (examples: {known}; or a .toml file next to this one)",
+        )
+    return path

@@ -1,0 +1,80 @@
+"""Where first boot reads and writes, relative to an injectable boot partition and root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+KIOSK_FILE = "fidelio-kiosk.toml"
+HUB_FILE = "fidelio-hub.toml"
+WIFI_FILE = "wifi.toml"
+
+HUB_UNITS = ("fidelio-mosquitto.service", "fidelio-hub.service", "fidelio-backup.timer")
+KIOSK_UNITS = ("fidelio-kiosk.service",)
+HUB_USER = "fidelio"
+KIOSK_USER = "kiosk"
+
+
+@dataclass(frozen=True)
+class Layout:
+    boot: Path = Path("/boot/firmware")
+    root: Path = Path("/")
+    #: the example programs the image ships (a hub file may name one: "bakery")
+    examples: Path = Path("/opt/fidelio/examples")
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def state(self) -> Path:
+        """First boot's own directory: role, status, rejected files."""
+        return self.data / "fidelio"
+
+    @property
+    def status(self) -> Path:
+        return self.state / "status.json"
+
+    @property
+    def role(self) -> Path:
+        return self.state / "role"
+
+    @property
+    def rejected(self) -> Path:
+        return self.state / "rejected"
+
+    @property
+    def hub_data(self) -> Path:
+        return self.data / "hub"
+
+    @property
+    def kiosk_data(self) -> Path:
+        return self.data / "kiosk"
+
+    @property
+    def kiosk_config(self) -> Path:
+        return self.kiosk_data / KIOSK_FILE
+
+    @property
+    def nm_connections(self) -> Path:
+        return self.root / "etc/NetworkManager/system-connections"
+
+    @property
+    def wifi_keyfile(self) -> Path:
+        return self.nm_connections / "fidelio-wifi.nmconnection"
+
+    @property
+    def wifi_country(self) -> Path:
+        return self.root / "etc/modprobe.d/fidelio-wifi-country.conf"
+
+    @property
+    def hosts(self) -> Path:
+        return self.root / "etc/hosts"
+
+    @property
+    def issue(self) -> Path:
+        """Shown by the console's login prompt above "login:" (agetty reads /etc/issue.d/*.issue)."""
+        return self.root / "etc/issue.d/fidelio.issue"
+
+    def on_boot(self, name: str) -> Path:
+        return self.boot / name

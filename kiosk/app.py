@@ -1,0 +1,115 @@
+"""The kiosk's composition root: configuration in, a running kiosk out. The one place that builds things.
+
+Readers → presenter → session (pure) → commands → hub link (outbox first) / printer (spool first);
+hub replies, link state and the catalogue → presenter → session → `View` → the screens (Kivy) or the
+headless front end. Nothing here opens a connection before `KioskRuntime.start()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fidelio.contract import uuid7
+from kiosk.config import KioskConfig
+from kiosk.hardware.config import build_printer, build_reader
+from kiosk.hardware.printer import ReceiptPrinter, VoucherSpool
+from kiosk.hardware.reader import CardReader, SimulatedReader
+from kiosk.hardware.voucher_layout import Block, Logo, voucher_layout
+from kiosk.link.cache import MemberCache
+from kiosk.link.hub_link import HubLink
+from kiosk.link.outbox import Outbox
+from kiosk.presenter import Presenter
+from kiosk.session.machine import Session
+from kiosk.session.model import SessionSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class KioskRuntime:
+    config: KioskConfig
+    session: Session
+    presenter: Presenter
+    link: HubLink
+    outbox: Outbox
+    cache: MemberCache
+    spool: VoucherSpool
+    printer: ReceiptPrinter | None
+    readers: list[CardReader] = field(default_factory=list)
+    shop_name: str = ""
+
+    @property
+    def simulated_reader(self) -> SimulatedReader | None:
+        return next((r for r in self.readers if isinstance(r, SimulatedReader)), None)
+
+    def start(self) -> None:
+        self.link.start()
+        for reader in self.readers:
+            reader.start(self.presenter.on_card)
+        self.presenter.start_polling()
+
+    def stop(self) -> None:
+        for reader in self.readers:
+            try:
+                reader.stop()
+            except Exception:
+                log.exception("reader did not stop cleanly")
+        self.presenter.stop()
+        self.link.stop()
+        self.outbox.close()
+
+
+def _storage(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)  # the outbox holds customers' enrolment details until the hub has them
+    return path
+
+
+def build_kiosk(config: KioskConfig) -> KioskRuntime:
+    prov = config.provisioning
+    store = _storage(config.storage.dir)
+    shop_name = config.display.shop_name or prov.shop
+    staff = config.staff
+    session = Session(
+        SessionSettings(
+            kiosk=prov.kiosk,
+            default_lang=config.display.lang,
+            staff_pin=staff.pin,
+            staff_cards=frozenset(staff.cards),
+        ),
+        new_id=uuid7,
+    )
+    outbox = Outbox(store / "outbox.sqlite")
+    cache = MemberCache(store / "members.sqlite")
+    spool = VoucherSpool(store / "vouchers.sqlite")
+    printer = build_printer(config.hardware)
+    readers = [build_reader(cfg) for cfg in config.hardware.readers]
+
+    logo = Logo(config.display.logo) if config.display.logo is not None else None
+
+    def layout(voucher: dict[str, Any]) -> list[Block]:
+        # printed in the language the customer chose on screen
+        return voucher_layout(shop_name, voucher, session.view.lang, logo)
+
+    presenter = Presenter(
+        session,
+        cache=cache,
+        spool=spool,
+        printer=printer,
+        layout=layout,
+        reader_names=tuple(r.name for r in readers),
+    )
+    link = HubLink(
+        prov,
+        outbox,
+        cache,
+        on_reply=presenter.on_reply,
+        on_state=presenter.on_link_state,
+        on_program=presenter.on_program,
+    )
+    presenter.link = link
+    return KioskRuntime(config, session, presenter, link, outbox, cache, spool, printer, readers, shop_name)

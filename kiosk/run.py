@@ -1,0 +1,166 @@
+"""Running a built kiosk: on a screen (Kivy), or headless (text), and a scripted user for the demo.
+
+Both front ends drive the same `KioskRuntime`; only what draws the `View` and what wakes the presenter
+differ. Kivy is imported only when a screen is used.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from kiosk.app import KioskRuntime
+from kiosk.headless import HELP, HeadlessLoop, describe_view, parse_command
+from kiosk.session.model import Screen, View
+
+#: Screens on which the kiosk is waiting for the hub or the printer, not for a person.
+WAITING = frozenset({Screen.LOOKUP, Screen.ENROLLING, Screen.REDEEMING, Screen.PRINTING})
+
+
+def has_display() -> bool:
+    return bool(
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("SDL_VIDEODRIVER") in ("kmsdrm", "wayland", "x11")
+    )
+
+
+class ViewWatch:
+    """The last view drawn, and a way to wait for one (scripts and tests; any thread)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.view = View()
+
+    def __call__(self, view: View) -> None:
+        with self._cond:
+            self.view = view
+            self._cond.notify_all()
+
+    def wait(self, predicate: Callable[[View], bool], timeout: float = 10) -> View | None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self.view):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+            return self.view
+
+
+def run_headless(
+    runtime: KioskRuntime,
+    commands: Iterable[str],
+    out: Callable[[str], None] = print,
+    settle_timeout: float = 10,
+) -> View:
+    """Play typed commands (stdin, or a script) against the kiosk, printing each new screen.
+
+    Each command waits for the kiosk to settle (not waiting on the hub or printer) before the next,
+    as a person would. Returns the last view.
+    """
+    loop = HeadlessLoop()
+    watch = ViewWatch()
+    shown: list[list[str]] = [[]]
+
+    def render(view: View) -> None:
+        watch(view)
+        lines = describe_view(view)
+        if lines != shown[0]:
+            shown[0] = lines
+            for line in lines:
+                out(line)
+
+    runtime.presenter.render = render
+    runtime.presenter.wake = loop.wake
+
+    def user() -> None:
+        try:
+            for line in commands:
+                if line.strip() in ("quit", "exit-kiosk"):
+                    break
+                if line.strip() in ("help", "aide", "?"):
+                    out(HELP[watch.view.lang])
+                    continue
+                if line.strip() in ("wait online", "wait drained"):  # scripts: the link is back (and empty)
+                    drained = line.strip() == "wait drained"
+                    if watch.wait(lambda v: v.online and (v.queue == 0 or not drained), settle_timeout * 6) is None:
+                        out("  ✗ le hub ne répond pas / the hub does not answer")
+                    continue
+                event = parse_command(line, runtime.simulated_reader)
+                if isinstance(event, str):
+                    out(f"  ✗ {event}\n{HELP[watch.view.lang]}")
+                elif event is not None:
+                    runtime.presenter.post(event)
+                time.sleep(0.05)  # let the event reach the session before waiting on its effect
+                watch.wait(lambda v: v.screen not in WAITING, settle_timeout)
+        finally:
+            loop.stop()
+
+    runtime.start()
+    worker = threading.Thread(target=user, name="kiosk-headless-input", daemon=True)
+    worker.start()
+    try:
+        loop.run(runtime.presenter.pump)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return watch.view
+
+
+def run_stdin(runtime: KioskRuntime, stdin: TextIO = sys.stdin) -> int:
+    print(HELP[runtime.config.display.lang], flush=True)
+    run_headless(runtime, stdin, lambda s: print(s, flush=True))
+    return 0
+
+
+def run_screen(
+    runtime: KioskRuntime,
+    demo_cards: dict[str, str] | None = None,
+    on_ready: Callable[[Any], None] | None = None,
+) -> int:
+    """The touchscreen app (Kivy); `demo_cards` adds on-screen "tap this card" buttons for the demo.
+
+    `on_ready(app)` runs on the UI thread once the app has started (the systemd watchdog, tests, benches).
+    """
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.branding import Branding
+
+    display = runtime.config.display
+    branding = Branding(
+        shop_name=runtime.shop_name, primary=display.primary, accent=display.accent, logo=display.logo
+    )
+    presenter = runtime.presenter
+    app = KioskApp(
+        branding,
+        send_intent=presenter.post,
+        size=(display.width, display.height),
+        fullscreen=display.fullscreen,
+        on_ready=lambda: ready(),
+    )
+
+    def ready() -> None:
+        if demo_cards and runtime.simulated_reader is not None:
+            from kiosk.ui.demo_panel import add_demo_panel
+
+            add_demo_panel(demo_cards, runtime.simulated_reader.tap)
+        if on_ready is not None:
+            on_ready(app)
+
+    from kivy.clock import Clock
+
+    pump = Clock.create_trigger(lambda _dt: presenter.pump())
+    presenter.render = app.show
+    presenter.wake = pump  # a Kivy trigger may be fired from any thread; it runs on the main one
+    Clock.schedule_interval(lambda _dt: presenter.pump(), 0.5)  # timeouts
+    runtime.start()
+    try:
+        app.run()
+    finally:
+        runtime.stop()
+    return 0
