@@ -20,11 +20,11 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import hardware, ingest, latency, ledger_costs, outbox, replay, soak
+from bench import hardware, ingest, kiosk_app, latency, ledger_costs, outbox, replay, soak
 from bench.load import LoadMeter
 from bench.report import Figure, machine, print_machine, print_table
 
-BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware", "outbox")
+BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware", "outbox", "kiosk")
 
 
 def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
@@ -36,6 +36,7 @@ def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
         "soak": soak.run,
         "hardware": hardware.run,
         "outbox": outbox.run,
+        "kiosk": kiosk_app.run,
     }
     if profile:
         from bench import hub_profile

@@ -4,7 +4,7 @@
 # (4.5 with --profile).
 #   bash bench/run.sh              the full run (bench/README.md shows the last one, with --profile)
 #   bash bench/run.sh --quick      a short smoke run (figures not comparable)
-#   bash bench/run.sh --only latency,ingest,costs,replay,soak   a subset;  --profile  also profile the hub
+#   bash bench/run.sh --only latency,ingest,costs,replay,soak,hardware,outbox   a subset;  --profile  also profile the hub
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

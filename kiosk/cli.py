@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--config", type=Path, required=True, help="provisioning file from 'fidelio-hub kiosk add'"
     )
-    parser.add_argument("--headless", action="store_true", help="no screen: text on stdout, commands on stdin")
+    parser.add_argument(
+        "--headless", action="store_true", help="no screen: text on stdout, commands on stdin"
+    )
     parser.add_argument("--lang", choices=("fr", "en"), help="override [display] lang")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -42,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runtime = build_kiosk(config)
     except OSError as exc:
-        print(f"fidelio-kiosk: stockage de la borne inutilisable / kiosk storage unusable: {exc}", file=sys.stderr)
+        print(
+            f"fidelio-kiosk: stockage de la borne inutilisable / kiosk storage unusable: {exc}",
+            file=sys.stderr,
+        )
         return 2
     if args.headless or not has_display():
         if not args.headless:

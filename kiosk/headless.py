@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from kiosk.hardware.reader import SimulatedReader
+from kiosk.session import texts
 from kiosk.session.model import (
     Back,
     ChooseReward,
@@ -31,7 +32,6 @@ from kiosk.session.model import (
     StartEnrol,
     View,
 )
-from kiosk.session import texts
 from kiosk.words import euros
 
 HELP = {
@@ -95,7 +95,9 @@ def describe_view(view: View) -> list[str]:
         lines.append(f"  {view.chosen.name(lang)} ?")
     if view.enrolment_missing_cents is not None:
         amount = euros(view.enrolment_missing_cents, lang)
-        lines.append(f"  inscription dès {amount} d'achats de plus" if fr else f"  can join after {amount} more")
+        lines.append(
+            f"  inscription dès {amount} d'achats de plus" if fr else f"  can join after {amount} more"
+        )
     if view.voucher is not None and view.screen in (Screen.PRINTING, Screen.DONE):
         lines.append(f"  🎟 {view.voucher['code']}")
     if view.print_problem is not None:
@@ -106,7 +108,9 @@ def describe_view(view: View) -> list[str]:
         lines.append(f"  {euros(view.staff.amount_cents, lang)}")
     if view.screen == Screen.STAFF:
         s = view.staff
-        lines.append(f"  {'lecteur' if fr else 'reader'}: {s.reader}; {'imprimante' if fr else 'printer'}: {s.printer}")
+        lines.append(
+            f"  {'lecteur' if fr else 'reader'}: {s.reader}; {'imprimante' if fr else 'printer'}: {s.printer}"
+        )
     return lines
 
 

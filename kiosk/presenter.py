@@ -23,6 +23,7 @@ from fidelio.contract import Request
 from kiosk.hardware.printer import STATE_TEXT, PrinterError, PrinterState, ReceiptPrinter, VoucherSpool
 from kiosk.hardware.reader import CardEvent
 from kiosk.hardware.voucher_layout import Block
+from kiosk.link.outbox import OutboxError
 from kiosk.session.machine import Session
 from kiosk.session.model import (
     CachedMember,
@@ -38,6 +39,7 @@ from kiosk.session.model import (
     PrintVoucher,
     ReprintLast,
     Send,
+    SubmitFailed,
     Tick,
     View,
     Words,
@@ -196,7 +198,11 @@ class Presenter:
     def _submit(self, request: Request) -> None:
         if self.link is None:
             raise RuntimeError("no hub link attached")
-        self.link.submit(request)
+        try:
+            self.link.submit(request)
+        except OutboxError as exc:  # not kept, so not sent: the person at the screen must know
+            log.error("request not kept in the outbox", extra={"id": request.id, "error": exc.detail})
+            self.post(SubmitFailed(request.id, exc.words))
 
     # -- printer worker -----------------------------------------------------------------------------
 

@@ -88,7 +88,11 @@ def run_headless(
                     continue
                 if line.strip() in ("wait online", "wait drained"):  # scripts: the link is back (and empty)
                     drained = line.strip() == "wait drained"
-                    if watch.wait(lambda v: v.online and (v.queue == 0 or not drained), settle_timeout * 6) is None:
+
+                    def settled(v: View, drained: bool = drained) -> bool:
+                        return v.online and (v.queue == 0 or not drained)
+
+                    if watch.wait(settled, settle_timeout * 6) is None:
                         out("  ✗ le hub ne répond pas / the hub does not answer")
                     continue
                 event = parse_command(line, runtime.simulated_reader)

@@ -6,7 +6,7 @@ UI thread, a dead GL context) stops feeding the watchdog and systemd restarts it
 
 `schedule_interval` is Kivy's `Clock.schedule_interval` (or anything with its contract: call
 `callback(dt)` every `interval` seconds on the main loop, interval 0 meaning every frame; a callback
-that returns False is unscheduled). Outside systemd ($NOTIFY_SOCKET unset) nothing is scheduled.
+that returns False is unscheduled; bound methods are held weakly). Outside systemd ($NOTIFY_SOCKET unset) nothing is scheduled.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fidelio.sdnotify import Notifier
+
+#: The watchdogs started in this process (one, in practice), kept alive for the process's lifetime.
+_ALIVE: list[KioskWatchdog] = []
 
 Schedule = Callable[[Callable[[float], bool | None], float], object]
 
@@ -54,6 +57,7 @@ def start_kiosk_watchdog(
     if not notifier.enabled:
         return None
     dog = KioskWatchdog(notifier, healthy or (lambda: True), status)
+    _ALIVE.append(dog)  # Kivy's Clock holds bound methods weakly: the caller need not keep `dog`
     schedule_interval(dog.first_frame, 0)
     if notifier.watchdog_interval:
         schedule_interval(dog.feed, notifier.watchdog_interval)

@@ -37,7 +37,9 @@ def main(config_path: str, report_path: str, shot_path: str) -> int:
             texts = [w.text for w in app.root.current_screen.walk() if isinstance(w, Label) and w.text]
             app.screenshot(Path(shot_path))
             report.write_text(
-                json.dumps({"ready": True, "texts": texts, "balances": view.member.balances}, ensure_ascii=False)
+                json.dumps(
+                    {"ready": True, "texts": texts, "balances": view.member.balances}, ensure_ascii=False
+                )
             )
             app.stop()
 

@@ -29,7 +29,7 @@ WIFI = 'ssid = "Boulangerie Martin"\npsk = "croissant-2026"\ncountry = "fr"\n'
 
 
 class RecordingActions(SystemActions):
-    """The system's side recorded; `fidelio-hub init` is the real one (SystemActions.hub_init)."""
+    """The system's side recorded; `fidelio-hub init` is the real one (SystemActions.hub_cli)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
@@ -189,6 +189,35 @@ def test_a_hub_file_runs_init_and_gives_the_hub_its_files(layout):
     again = run_firstboot(layout, RecordingActions())
     assert not again.ok and any("already holds a hub" in d for d in again.details), again.details
     assert json.loads((data / "mosquitto/broker.json").read_text())["shop"] == "boulangerie-martin"
+
+
+def test_the_kiosks_a_hub_file_lists_get_their_files_on_the_boot_partition(layout):
+    (layout.boot / "fidelio-hub.toml").write_text('shop = "boutique"\nkiosks = ["comptoir", "terrasse"]\n')
+    status = run_firstboot(layout, RecordingActions())
+    assert status.ok, status
+    made = sorted(p.name for p in (layout.boot / "fidelio-kiosks").iterdir())
+    assert made == ["comptoir.toml", "terrasse.toml"]
+    assert not list((layout.state / "kiosks").iterdir())  # no second copy left on /data
+    # each is a kiosk's file: a kiosk's first boot takes it as it is
+    kiosk_card = Layout(boot=layout.boot / "kiosk-card", root=layout.root / "kiosk", examples=layout.examples)
+    kiosk_card.boot.mkdir()
+    (kiosk_card.root / "etc").mkdir(parents=True)
+    shutil.copy(layout.boot / "fidelio-kiosks/terrasse.toml", kiosk_card.boot / "fidelio-kiosk.toml")
+    kiosk_status = run_firstboot(kiosk_card, RecordingActions())
+    assert kiosk_status.ok and "terrasse" in kiosk_status.title_en, kiosk_status
+    listed = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "--data", str(layout.hub_data), "kiosk", "list"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "comptoir" in listed.stdout and "terrasse" in listed.stdout
+
+
+@pytest.mark.parametrize("kiosks", ['["Comptoir"]', '["a", "a"]', '"comptoir"'])
+def test_bad_kiosk_lists_are_refused(layout, kiosks):
+    (layout.boot / "fidelio-hub.toml").write_text(f'shop = "boutique"\nkiosks = {kiosks}\n')
+    status = run_firstboot(layout, RecordingActions())
+    assert not status.ok and any("kiosks" in d for d in status.details)
+    assert not layout.hub_data.exists()
 
 
 def test_a_program_file_beside_the_hub_file_is_used(layout):

@@ -145,6 +145,6 @@ def test_kivy_on_llvmpipe_does_not_survive_memory_deny_write_execute(tmp_path):
             proc.wait(timeout=90)
         finally:
             _stop(proc)
-    assert proc.returncode != 0
+    assert proc.returncode < 0, proc.returncode  # killed by a signal (SIGSEGV here): a crash, not an error
     assert not notify.wait_for("READY=1", 0.1)
     notify.close()

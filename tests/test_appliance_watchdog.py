@@ -5,6 +5,9 @@ is exercised by tests/test_appliance_screen.py)."""
 
 from __future__ import annotations
 
+import gc
+import inspect
+import weakref
 from collections.abc import Callable
 
 from fidelio.sdnotify import Notifier
@@ -13,22 +16,28 @@ from tests.support import NotifyListener
 
 
 class FrameLoop:
-    """Kivy Clock's schedule_interval contract: interval 0 = every frame; returning False unschedules."""
+    """Kivy Clock's schedule_interval contract: interval 0 = every frame; returning False unschedules;
+    bound methods held weakly."""
 
     def __init__(self) -> None:
         self.events: list[list] = []  # [callback, interval, next due]
         self.now = 0.0
 
     def schedule_interval(self, callback: Callable[[float], bool | None], interval: float) -> None:
-        self.events.append([callback, interval, self.now + interval])
+        # like Kivy, a bound method is held weakly: its object must be kept alive by someone
+        ref = weakref.WeakMethod(callback) if inspect.ismethod(callback) else (lambda: callback)
+        self.events.append([ref, interval, self.now + interval])
 
     def run(self, seconds: float, frame: float = 1 / 30) -> None:
         end = self.now + seconds
         while self.now < end:
             self.now += frame
             for event in list(self.events):
-                callback, interval, due = event
-                if self.now >= due:
+                ref, interval, due = event
+                callback = ref()
+                if callback is None:
+                    self.events.remove(event)
+                elif self.now >= due:
                     event[2] = self.now + interval
                     if callback(frame) is False:
                         self.events.remove(event)
@@ -48,8 +57,8 @@ def test_ready_after_the_first_frame_then_fed_at_half_the_period(tmp_path):
     listener = NotifyListener(tmp_path / "notify")
     env = {"NOTIFY_SOCKET": str(listener.path), "WATCHDOG_USEC": "2000000"}  # WatchdogSec=2
     loop = FrameLoop()
-    dog = start_kiosk_watchdog(loop.schedule_interval, notifier=Notifier(env))
-    assert dog is not None
+    assert start_kiosk_watchdog(loop.schedule_interval, notifier=Notifier(env)) is not None
+    gc.collect()  # the caller dropped what it returned: the watchdog must go on all the same
     assert _drain(listener) == []  # not before the main loop has drawn anything
     loop.run(0.05)
     assert _drain(listener) == ["READY=1\nSTATUS=screen up"]

@@ -80,7 +80,9 @@ dir = "/tmp/kiosk-data"
 def test_mistakes_are_named_in_french_and_english(tmp_path: Path, extra: str, said: str):
     # top-level keys must come before the [mqtt] table in TOML: put them first
     path = tmp_path / "kiosk.toml"
-    path.write_text(extra + PROVISIONING if not extra.startswith("[") else PROVISIONING + extra, encoding="utf-8")
+    path.write_text(
+        extra + PROVISIONING if not extra.startswith("[") else PROVISIONING + extra, encoding="utf-8"
+    )
     with pytest.raises(KioskConfigError) as err:
         load_kiosk_config(path)
     assert said in str(err.value)

@@ -25,7 +25,7 @@ from kiosk.headless import HeadlessLoop
 from kiosk.run import ViewWatch
 from kiosk.session.model import Screen
 from tests.support import PCSC_TEST_READER, REPO, HubHarness, Pcscd, wait_until
-from tests.xvfb import xvfb_display  # noqa: F401  (fixture)
+from tests.xvfb import xvfb_server
 
 UID = "04C0FFEE112233"
 CARD = f"pcsc:{UID}"
@@ -40,6 +40,12 @@ def pcscd() -> Iterator[Pcscd]:
     daemon.start()
     yield daemon
     daemon.kill()
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    with xvfb_server() as value:
+        yield value
 
 
 @pytest.fixture
@@ -66,7 +72,9 @@ def kiosk_file(hub: HubHarness, kiosk: str, storage: Path) -> Path:
 def member_on_the_hub(hub: HubHarness) -> dict:
     """Enrol the card and record a purchase from another kiosk: what the hub says the member has."""
     pos = hub.kiosk("caisse")
-    assert pos.request("enrol", CARD, {"first_name": "Inès", "consents": {"email": False, "sms": False}})["ok"]
+    assert pos.request("enrol", CARD, {"first_name": "Inès", "consents": {"email": False, "sms": False}})[
+        "ok"
+    ]
     reply = pos.request("purchase", CARD, {"amount_cents": 4250})
     assert reply["ok"]
     return reply["member"]
@@ -100,11 +108,11 @@ def test_headless_kiosk_tap_on_pcscd_shows_the_hubs_balance(pcscd, hub, tmp_path
         runtime.stop()
 
 
-def test_kivy_app_under_xvfb_tap_on_pcscd_shows_the_hubs_balance(pcscd, hub, tmp_path: Path, xvfb_display):
+def test_kivy_app_under_xvfb_tap_on_pcscd_shows_the_hubs_balance(pcscd, hub, tmp_path: Path, display: str):
     before = member_on_the_hub(hub)
     path = kiosk_file(hub, "comptoir", tmp_path / "kiosk")
     report, shot = tmp_path / "report.json", ARTIFACTS / "welcome-after-pcsc-tap.png"
-    env = {**os.environ, "DISPLAY": xvfb_display}
+    env = {**os.environ, "DISPLAY": display}
     proc = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "kiosk_e2e_driver.py"), str(path), str(report), str(shot)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

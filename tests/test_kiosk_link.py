@@ -224,10 +224,28 @@ def kiosks(harness: HubHarness, tmp_path: Path) -> Iterator[Callable[..., Kiosk]
         kiosk.close()
 
 
+@pytest.fixture
+def spawn(harness: HubHarness, tmp_path: Path) -> Iterator[Callable[..., KioskProcess]]:
+    """Kiosk processes on files in tmp_path; any still running at the end is killed."""
+    made: list[KioskProcess] = []
+
+    def make(name: str, **kw: Any) -> KioskProcess:
+        process = KioskProcess(harness, name, tmp_path, **kw)
+        made.append(process)
+        return process
+
+    yield make
+    for process in made:
+        if process.proc.poll() is None:
+            process.kill9()
+
+
 # -- 1, 2: kill -9 and restart ----------------------------------------------------------------------
 
 
-def test_kill9_with_100_queued_then_restart_delivers_each_exactly_once(harness: HubHarness, tmp_path: Path):
+def test_kill9_with_100_queued_then_restart_delivers_each_exactly_once(
+    harness: HubHarness, tmp_path: Path, spawn: Callable[..., KioskProcess]
+):
     harness.start_service()
     cards = ["pcsc:04B10001", "pcsc:04B10002", "pcsc:04B10003"]
     enrol(harness, *cards)
@@ -238,7 +256,7 @@ def test_kill9_with_100_queued_then_restart_delivers_each_exactly_once(harness: 
         else new_request("tap", "k1", cards[i % 3])
         for i in range(100)
     ]
-    first = KioskProcess(harness, "k1", tmp_path)
+    first = spawn("k1")
     first.submit_all(sent)
     first.send({"wait_acked": 10})
     assert first.expect(lambda e: "acked" in e)["acked"], "the broker never acknowledged the requests"
@@ -247,7 +265,7 @@ def test_kill9_with_100_queued_then_restart_delivers_each_exactly_once(harness: 
     assert [r.id for r in box.pending()] == [r.id for r in sent]
     box.close()
 
-    second = KioskProcess(harness, "k1", tmp_path)  # same outbox: replays all 100
+    second = spawn("k1")  # same outbox: replays all 100
     service = harness.start_service()
     second.expect(lambda e: e.get("state") == [True, 0], timeout=60)
     counters = second.stop()
@@ -271,14 +289,14 @@ def test_kill9_with_100_queued_then_restart_delivers_each_exactly_once(harness: 
 
 
 def test_a_reply_published_while_the_kiosk_was_dead_is_delivered_after_its_restart(
-    harness: HubHarness, tmp_path: Path, kiosks: Callable[..., Kiosk]
+    harness: HubHarness, kiosks: Callable[..., Kiosk], spawn: Callable[..., KioskProcess]
 ):
     harness.start_service()
     card = "pcsc:04B20001"
     enrol(harness, card)
     harness.stop_service()
     purchase = new_request("purchase", "k2", card, {"amount_cents": 4250})
-    dying = KioskProcess(harness, "k2", tmp_path)
+    dying = spawn("k2")
     dying.submit_all([purchase])
     dying.send({"wait_acked": 10})
     assert dying.expect(lambda e: "acked" in e)["acked"]
@@ -404,12 +422,12 @@ def test_malformed_reply_payloads_are_ignored_and_counted(harness: HubHarness, k
 
 
 def test_the_retained_status_shows_online_and_queue_and_says_lost_after_a_kill9(
-    harness: HubHarness, tmp_path: Path
+    harness: HubHarness, spawn: Callable[..., KioskProcess]
 ):
     status_topic = Topics(harness.shop).kiosk_status("k6")
     observer = HubObserver(harness, status_topic)  # no hub service here: the observer has its user
     try:
-        kiosk = KioskProcess(harness, "k6", tmp_path)
+        kiosk = spawn("k6")
         assert wait_until(lambda: observer.last() is not None and observer.last()["state"] == "online", 15)
         assert observer.last()["queue"] == 0
         kiosk.send({"devices": ["ok", "paper_out"]})
@@ -429,7 +447,7 @@ def test_the_retained_status_shows_online_and_queue_and_says_lost_after_a_kill9(
         finally:
             late.close()
 
-        again = KioskProcess(harness, "k6", tmp_path)  # the outbox kept the three
+        again = spawn("k6")  # the outbox kept the three
         assert wait_until(lambda: observer.last() is not None and observer.last().get("queue") == 3, 15)
         assert observer.last()["state"] == "online"
         again.stop()

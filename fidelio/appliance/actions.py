@@ -18,7 +18,7 @@ class Actions(Protocol):
 
     def start(self, units: list[str]) -> None: ...
 
-    def hub_init(self, argv: list[str]) -> tuple[int, str]:
+    def hub_cli(self, argv: list[str]) -> tuple[int, str]:
         """Run `fidelio-hub ARGV` (its exit code and output)."""
         ...
 
@@ -50,7 +50,7 @@ class SystemActions:
         if units:
             _run(["systemctl", "start", "--no-block", *units])
 
-    def hub_init(self, argv: list[str]) -> tuple[int, str]:
+    def hub_cli(self, argv: list[str]) -> tuple[int, str]:
         done = subprocess.run(
             [sys.executable, "-m", "hub.cli", *argv],
             stdin=subprocess.DEVNULL,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -32,6 +33,7 @@ from fidelio.appliance.layout import (
     KIOSK_FILE,
     KIOSK_UNITS,
     KIOSK_USER,
+    KIOSKS_DIR,
     WIFI_FILE,
     Layout,
 )
@@ -84,9 +86,7 @@ def _reject(run: Run, source: Path, text: str) -> None:
     """Keep a bad file for diagnosis (root only: it may hold a password), off the boot partition."""
     write_text_atomic(run.layout.rejected / source.name, text, 0o600)
     _remove_from_boot(run, source)
-    run.steps.append(
-        f"copie gardée dans {run.layout.rejected} / copy kept in {run.layout.rejected}"
-    )
+    run.steps.append(f"copie gardée dans {run.layout.rejected} / copy kept in {run.layout.rejected}")
 
 
 def _read(run: Run, source: Path) -> str | None:
@@ -132,7 +132,9 @@ def apply_wifi(run: Run, source: Path) -> None:
     # NetworkManager ignores a keyfile that is not root's with mode 0600
     write_text_atomic(layout.wifi_keyfile, nm_keyfile(wifi), 0o600)
     write_text_atomic(layout.wifi_country, country_modprobe(wifi), 0o644)
-    run.steps.append(f"Wi-Fi « {wifi.ssid} » ({wifi.country}) configuré / Wi-Fi '{wifi.ssid}' ({wifi.country}) set up")
+    run.steps.append(
+        f"Wi-Fi « {wifi.ssid} » ({wifi.country}) configuré / Wi-Fi '{wifi.ssid}' ({wifi.country}) set up"
+    )
     _remove_from_boot(run, source)
 
 
@@ -193,12 +195,13 @@ def apply_hub(run: Run, source: Path) -> None:
     argv = ["--data", str(layout.hub_data), "init", "--shop", hub.shop, "--mqtt-host", hub.mqtt_host]
     if program is not None:
         argv += ["--program", str(program)]
-    code, output = run.actions.hub_init(argv)
+    code, output = run.actions.hub_cli(argv)
     _remove_from_boot(run, source)
     if code != 0:
         run.errors += [line for line in output.splitlines() if line.strip()] or [f"init: exit {code}"]
         return
     run.steps.append(f"hub créé dans {layout.hub_data} / hub created in {layout.hub_data}")
+    _add_kiosks(run, hub.kiosks)
     # the broker's files stay root:mosquitto (hub/broker/files.py); the rest is the hub service's
     _chown_tree(layout.hub_data, run.actions.ids(HUB_USER), skip=("mosquitto", "kiosks.json"))
     run.actions.disable(list(KIOSK_UNITS))
@@ -208,6 +211,37 @@ def apply_hub(run: Run, source: Path) -> None:
         f"Hub « {hub.shop} » configuré ; les bornes le joignent à {hub.mqtt_host}.",
         f"Hub '{hub.shop}' set up; kiosks reach it at {hub.mqtt_host}.",
     )
+
+
+def _add_kiosks(run: Run, kiosks: tuple[str, ...]) -> None:
+    """The kiosks the hub file lists, their files on this card's boot partition for the installer to
+    copy onto each kiosk's card. They hold the kiosks' broker passwords, on the hub's own card, beside
+    the hub's ledger and keys, which /data holds unencrypted: no new exposure; the guide has the
+    installer delete the folder once the kiosks are set up."""
+    if not kiosks:
+        return
+    out = run.layout.boot / KIOSKS_DIR
+    out.mkdir(exist_ok=True)
+    made = run.layout.state / "kiosks"  # `kiosk add` sets modes, which a FAT file system refuses
+    made.mkdir(mode=0o700, exist_ok=True)
+    for kiosk in kiosks:
+        target = made / f"{kiosk}.toml"
+        target.unlink(missing_ok=True)
+        code, output = run.actions.hub_cli(
+            ["--data", str(run.layout.hub_data), "kiosk", "add", kiosk, "--out", str(target)]
+        )
+        if code != 0:
+            run.errors += [line for line in output.splitlines() if line.strip()] or [
+                f"kiosk add: exit {code}"
+            ]
+        else:
+            shutil.copyfile(target, out / f"{kiosk}.toml")
+            target.unlink()
+            run.steps.append(
+                f"borne {kiosk} : fichier {KIOSKS_DIR}/{kiosk}.toml sur la partition de démarrage / "
+                f"kiosk {kiosk}: file {KIOSKS_DIR}/{kiosk}.toml on the boot partition"
+            )
+    _fsync_dir(out)
 
 
 def _error_title(role: str | None) -> tuple[str, str]:

@@ -6,6 +6,8 @@ program = "bakery"                 # an example program (bakery, fashion-boutiqu
                                    # name of a program file put next to this one ("programme.toml")
 mqtt_host = "boulangerie-hub.local"  # optional: the name kiosks use to reach the hub
 hostname = "boulangerie-hub"       # optional: this machine's name (default: <shop>-hub)
+kiosks = ["comptoir", "terrasse"]  # optional: kiosks to add now; their files are written to the boot
+                                   # partition's fidelio-kiosks/ folder, to copy onto each kiosk's card
 ```
 
 No secret is in it (the hub makes its own keys); it is removed from the boot partition all the same.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from fidelio.contract.topics import valid_id
 
-_KEYS = {"shop", "program", "mqtt_host", "hostname"}
+_KEYS = {"shop", "program", "mqtt_host", "hostname", "kiosks"}
 HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")
 _PROGRAM_FILE = re.compile(r"^[A-Za-z0-9_-]+\.toml$")
@@ -36,6 +38,7 @@ class HubFile:
     program: str | None
     hostname: str
     mqtt_host: str
+    kiosks: tuple[str, ...] = ()
 
 
 def _fail(fr: str, en: str) -> HubFileError:
@@ -68,7 +71,15 @@ def parse_hub_file(text: str) -> HubFile:
     mqtt_host = data.get("mqtt_host", f"{hostname}.local")
     if not isinstance(mqtt_host, str) or not _HOST.match(mqtt_host):
         raise _fail("« mqtt_host » n'est pas un nom d'hôte", "'mqtt_host' is not a host name")
-    return HubFile(shop, program, hostname, mqtt_host)
+    kiosks = data.get("kiosks", [])
+    if not isinstance(kiosks, list) or not all(isinstance(k, str) and valid_id(k) for k in kiosks):
+        raise _fail(
+            "« kiosks » : une liste de noms de bornes (lettres minuscules, chiffres, tirets)",
+            "'kiosks': a list of kiosk names (lower-case letters, digits, dashes)",
+        )
+    if len(set(kiosks)) != len(kiosks):
+        raise _fail("« kiosks » : un nom est en double", "'kiosks': a name is there twice")
+    return HubFile(shop, program, hostname, mqtt_host, tuple(kiosks))
 
 
 def program_path(hub: HubFile, boot: Path, examples: Path) -> Path | None:

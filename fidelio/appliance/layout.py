@@ -8,6 +8,8 @@ from pathlib import Path
 KIOSK_FILE = "fidelio-kiosk.toml"
 HUB_FILE = "fidelio-hub.toml"
 WIFI_FILE = "wifi.toml"
+#: where a hub's first boot writes the files of the kiosks its hub file lists
+KIOSKS_DIR = "fidelio-kiosks"
 
 HUB_UNITS = ("fidelio-mosquitto.service", "fidelio-hub.service", "fidelio-backup.timer")
 KIOSK_UNITS = ("fidelio-kiosk.service",)

@@ -191,6 +191,11 @@ def _validate_body(type_: str, body: dict[str, Any], rid: str) -> dict[str, Any]
     return out
 
 
+def validate_body(type_: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:
+    """The hub's own check of a request body, for a kiosk to refuse a bad field before sending it."""
+    return _validate_body(type_, body, request_id)
+
+
 def parse_request(payload: bytes, topic_kiosk: str) -> Request:
     """Parse and validate one request published on `kiosk/{topic_kiosk}/request`.
 

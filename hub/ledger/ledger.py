@@ -23,6 +23,7 @@ from fidelio.contract import ErrorCode, Request, dumps, error_reply, ok_reply
 from hub.codes import MEMBER_RANDOM_BYTES, VOUCHER_RANDOM_BYTES, new_member_code, new_voucher_code
 from hub.ledger.clock import HubClock, iso, parse_iso
 from hub.ledger.search import name_key, phone_key
+from hub.ledger.staff_actions import STAFF_TYPES, StaffRefusal, plan_staff_action
 from hub.ledger.state import (
     MEMBER_COLUMNS,
     MemberRow,
@@ -127,6 +128,8 @@ class Ledger:
         self.clock = clock or HubClock()
         self._token_bytes = token_bytes
         self.policy_version = policy_version
+        # Erasure (hub/ledger/privacy.py): what is deleted or overwritten is zeroed, not left in free pages.
+        self.conn.execute("PRAGMA secure_delete = ON")
         # The ledger's last time is the clock's floor: hub time never goes back, restarts included.
         for (last,) in self.conn.execute(  # by primary key: hub time rises with seq (no table scan)
             "SELECT * FROM (SELECT received_at FROM events ORDER BY seq DESC LIMIT 1) "
@@ -197,6 +200,11 @@ class Ledger:
         try:
             if req.type == "enrol":
                 plan = self._plan_enrol(cur, req, row, now)
+            elif isinstance(req, DirectRequest) and req.type in STAFF_TYPES:
+                try:
+                    plan = plan_staff_action(self, cur, req, row, now)
+                except StaffRefusal as refusal:
+                    raise self._refuse(req, now, refusal.code, refusal.detail) from None
             elif isinstance(req, DirectRequest) and req.card is None:
                 plan = self._plan_direct_without_card(cur, req, row, now)
             elif row is None:
@@ -210,7 +218,8 @@ class Ledger:
     def _member_row(self, cur: sqlite3.Cursor, req: Request) -> tuple | None:
         if isinstance(req, DirectRequest) and req.member is not None:
             return cur.execute(
-                f"SELECT {MEMBER_COLUMNS} FROM members WHERE code = ? AND erased_at IS NULL", (req.member,)
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE code = ? AND erased_at IS NULL AND merged_into IS NULL",
+                (req.member,),
             ).fetchone()
         if req.card is None:
             return None
@@ -521,6 +530,12 @@ class Ledger:
                     cur.execute("ROLLBACK")
                 raise
         return total
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and empty it (after an erasure: no old page stays in the WAL).
+        True when it was complete (no reader held an older snapshot)."""
+        busy, _log, _done = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
 
     def member_summary(self, code: str) -> dict[str, Any] | None:
         """A member's current balances and tier, as a reply would show them (for tools and tests)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 RESTORE_HINT_FR = (
     "Arrêtez le hub, mettez ce fichier de côté et restaurez la dernière sauvegarde "
@@ -194,6 +194,15 @@ _V2 = """
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+_V3 = """
+        -- Manager actions (hub/ledger/staff_actions.py): a member merged into another one.
+        ALTER TABLE members ADD COLUMN merged_into INTEGER REFERENCES members(id);
+        -- The dashboard's figures (hub/ledger/kpis.py) read these instead of scanning every posting or event.
+        CREATE INDEX postings_purchase_at ON postings(at, delta) WHERE account = 'spend_cents' AND rule = 'purchase';
+        CREATE INDEX events_anonymous_purchase ON events(received_at)
+            WHERE type = 'purchase' AND member_id IS NULL AND ok = 1;
+"""
+
 
 def _backfill_search_keys(conn: sqlite3.Connection) -> None:
     from hub.ledger.search import name_key, phone_key
@@ -208,7 +217,7 @@ def _backfill_search_keys(conn: sqlite3.Connection) -> None:
 
 
 #: One SQL script per schema version. Append; never edit a released one.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 #: What SQL cannot do in a migration, run in its transaction after its script (by target version).
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_search_keys}
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -5,12 +5,15 @@ not code."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.hardware.printer import EscposReceiptPrinter, ReceiptPrinter
 from kiosk.hardware.reader import CardReader, SimulatedReader
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
 
 #: The device paths nfcpy's ContactlessFrontend.open understands (a typo is refused, not searched for).
 NFC_DEVICE = r"^(usb(:[0-9A-Fa-f]{3,4}(:[0-9A-Fa-f]{3,4})?)?|tty:\w+(:\w+)?|udp(:[\w.-]*(:\d{1,5})?)?)$"
@@ -122,9 +125,8 @@ def build_reader(
 
 
 def build_printer(config: HardwareConfig) -> ReceiptPrinter | None:
-    """The configured printer; python-escpos backends open lazily, on the first job."""
-    from escpos.printer import File, Network, Serial, Usb
-
+    """The configured printer. python-escpos backends are imported and opened on the first job (the
+    printer's first state poll), not here: the kiosk draws its first screen without them."""
     cfg, profile = config.printer, config.printer_profile
     if cfg is None:
         return None
@@ -134,18 +136,36 @@ def build_printer(config: HardwareConfig) -> ReceiptPrinter | None:
         return SimulatedPrinter(Path(cfg.out_dir) if cfg.out_dir else None)
     if isinstance(cfg, NetworkPrinterConfig):
         return EscposReceiptPrinter(
-            f"{cfg.host}:{cfg.port}",
-            lambda: Network(cfg.host, cfg.port, timeout=5, profile=profile),
-            config.paper_mm,
+            f"{cfg.host}:{cfg.port}", lambda: _network(cfg, profile), config.paper_mm
         )
     if isinstance(cfg, FilePrinterConfig):
-        return EscposReceiptPrinter(cfg.path, lambda: File(cfg.path, profile=profile), config.paper_mm, False)
+        return EscposReceiptPrinter(cfg.path, lambda: _file(cfg, profile), config.paper_mm, False)
     if isinstance(cfg, UsbPrinterConfig):
         return EscposReceiptPrinter(
-            f"usb {cfg.vendor_id:04x}:{cfg.product_id:04x}",
-            lambda: Usb(cfg.vendor_id, cfg.product_id, profile=profile),
-            config.paper_mm,
+            f"usb {cfg.vendor_id:04x}:{cfg.product_id:04x}", lambda: _usb(cfg, profile), config.paper_mm
         )
-    return EscposReceiptPrinter(
-        cfg.device, lambda: Serial(cfg.device, baudrate=cfg.baudrate, profile=profile), config.paper_mm
-    )
+    return EscposReceiptPrinter(cfg.device, lambda: _serial(cfg, profile), config.paper_mm)
+
+
+def _network(cfg: NetworkPrinterConfig, profile: str) -> Escpos:
+    from escpos.printer import Network
+
+    return Network(cfg.host, cfg.port, timeout=5, profile=profile)
+
+
+def _file(cfg: FilePrinterConfig, profile: str) -> Escpos:
+    from escpos.printer import File
+
+    return File(cfg.path, profile=profile)
+
+
+def _usb(cfg: UsbPrinterConfig, profile: str) -> Escpos:
+    from escpos.printer import Usb
+
+    return Usb(cfg.vendor_id, cfg.product_id, profile=profile)
+
+
+def _serial(cfg: SerialPrinterConfig, profile: str) -> Escpos:
+    from escpos.printer import Serial
+
+    return Serial(cfg.device, baudrate=cfg.baudrate, profile=profile)

@@ -3,6 +3,9 @@
 A voucher is written to the spool (SQLite, synchronous=FULL) before it is sent to the printer and
 marked printed only once the printer took it: a torn-off roll, a cover left open or a printer that is
 off never loses a voucher — it stays reprintable from the spool.
+
+python-escpos is imported only where an ESC/POS printer is opened (~250 ms: it parses its printer
+capabilities at import), never by the simulated printer, the spool or the voucher layout.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from escpos.escpos import Escpos
-from escpos.exceptions import Error as EscposError
+from escpos.exceptions import Error as EscposError  # a small module: no capabilities loaded
 
-from kiosk.hardware.escpos_render import render_escpos
 from kiosk.hardware.voucher_layout import Block
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
 
 
 class PrinterState(Enum):
@@ -117,6 +121,8 @@ class EscposReceiptPrinter:
             state = self._state_of(device)
             if state not in (PrinterState.READY, PrinterState.PAPER_LOW):
                 raise PrinterError(state)
+            from kiosk.hardware.escpos_render import render_escpos
+
             render_escpos(device, blocks, self.paper_mm)
         except (OSError, EscposError) as exc:
             raise PrinterError(PrinterState.UNREACHABLE, str(exc)) from exc

@@ -317,9 +317,9 @@ class HubLink:
             for item in replay:
                 self._hand_over(item)
             self.counters["replayed"] += len(replay)
+            self._ever_connected = True
             # A status paho still held from before the drop goes out after this callback: publish ours
             # a moment later so that the retained one is the fresh one.
-            self._ever_connected = True
             self._status_due = time.monotonic() + 0.1
             self._last_reply_at = time.monotonic()
         log.info("connected to the broker", extra={"session_present": bool(flags.session_present)})

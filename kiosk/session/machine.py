@@ -53,7 +53,7 @@ from dataclasses import replace
 from typing import Any
 
 from fidelio.contract import ERROR_TEXTS, PROTOCOL_VERSION, ContractError, ErrorCode, Request
-from fidelio.contract.messages import MAX_AMOUNT_CENTS, _validate_body
+from fidelio.contract.messages import MAX_AMOUNT_CENTS, validate_body
 from kiosk.session import notices, texts
 from kiosk.session.model import (
     Back,
@@ -92,6 +92,7 @@ from kiosk.session.model import (
     StaffRequest,
     StaffView,
     StartEnrol,
+    SubmitFailed,
     Tick,
     View,
     Words,
@@ -302,6 +303,8 @@ class Session:
                     printer_text=event.printer_text if isinstance(event.printer_text, Words) else None,
                 )
                 self._set(staff=staff)
+            case SubmitFailed():
+                self._on_submit_failed(event, now)
             case CardRemoved() | Tick():
                 pass  # time was checked above; a lifted card ends nothing (tap-and-go)
             case SetLanguage():
@@ -405,6 +408,15 @@ class Session:
         else:
             notice = notices.SLOW_TAP_NO_CACHE if slow else notices.OFFLINE_TAP_NO_CACHE
             self._enter(Screen.MESSAGE, now, member=None, effects=(), message=notice)
+
+    def _on_submit_failed(self, event: SubmitFailed, now: float) -> None:
+        """The kiosk could not keep the request: say so plainly, never pretend it was recorded."""
+        kind = self._waiting.pop(event.request_id, None) if isinstance(event.request_id, str) else None
+        problem = event.problem if isinstance(event.problem, Words) else notices.NOT_KEPT
+        if kind is None:  # not this flow's (an older one): staff still need to know
+            self._set(message=problem)
+            return
+        self._enter(Screen.MESSAGE, now, member=None, effects=(), message=problem)
 
     # -- replies ----------------------------------------------------------------------------------
 
@@ -707,7 +719,7 @@ class Session:
             if not value:
                 continue
             try:
-                body[key] = _validate_body("enrol", {key: value, "consents": _NO_CONSENT}, "")[key]
+                body[key] = validate_body("enrol", {key: value, "consents": _NO_CONSENT}, "")[key]
             except ContractError:
                 problems.append(notices.FIELD_INVALID[key])
         if draft.consent_email and "email" not in body and not typed["email"]:

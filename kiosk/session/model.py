@@ -169,6 +169,14 @@ class DevicesChanged:
 
 
 @dataclass(frozen=True)
+class SubmitFailed:
+    """The outbox could not keep a request (a full or failing disk): it was NOT sent and must be redone."""
+
+    request_id: str
+    problem: Words
+
+
+@dataclass(frozen=True)
 class Tick:
     """Time passes (timeouts)."""
 
@@ -284,6 +292,7 @@ Event = (
     | CatalogueChanged
     | PrintFinished
     | DevicesChanged
+    | SubmitFailed
     | Tick
     | Intent
 )

@@ -139,3 +139,9 @@ def pin_locked(seconds: int) -> Words:
         f"Trop d'essais : code bloqué, réessayez dans {seconds} s",
         f"Too many tries: PIN locked, try again in {seconds} s",
     )
+
+
+NOT_KEPT = Words(
+    "La borne n'a pas pu enregistrer votre demande (stockage plein ou en panne) : prévenez le personnel.",
+    "The kiosk could not record your request (storage full or failing): please tell the staff.",
+)

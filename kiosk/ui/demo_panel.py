@@ -27,9 +27,14 @@ def add_demo_panel(cards: dict[str, str], tap: Callable[[str], None]) -> BoxLayo
     with strip.canvas.before:
         Color(0.15, 0.15, 0.15, 1)
         background = Rectangle(pos=strip.pos, size=strip.size)
-    strip.bind(pos=lambda w, _v: setattr(background, "pos", w.pos), size=lambda w, _v: setattr(background, "size", w.size))
+    strip.bind(
+        pos=lambda w, _v: setattr(background, "pos", w.pos),
+        size=lambda w, _v: setattr(background, "size", w.size),
+    )
     strip.add_widget(
-        Label(text="Démo — lecteur simulé / simulated reader :", color=(1, 1, 1, 1), size_hint_x=None, width=330)
+        Label(
+            text="Démo — lecteur simulé / simulated reader :", color=(1, 1, 1, 1), size_hint_x=None, width=330
+        )
     )
     tokens = list(cards.values())
     for n, (label, token) in enumerate(cards.items(), start=1):
@@ -41,7 +46,9 @@ def add_demo_panel(cards: dict[str, str], tap: Callable[[str], None]) -> BoxLayo
     width, height = Window.size
     Window.size = (width, height + STRIP_HEIGHT)
 
-    def on_key(_window: object, _key: int, _scancode: int, _text: object, _mods: object, *rest: object) -> bool:
+    def on_key(
+        _window: object, _key: int, _scancode: int, _text: object, _mods: object, *rest: object
+    ) -> bool:
         keycode = _key
         f1 = 282  # SDL2's F1; F2… follow
         if f1 <= keycode < f1 + len(tokens):
