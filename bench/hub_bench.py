@@ -20,11 +20,11 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import hardware, ingest, kiosk_app, latency, ledger_costs, outbox, replay, soak
+from bench import hardware, ingest, kiosk_app, latency, ledger_costs, outbox, replay, soak, web_search
 from bench.load import LoadMeter
 from bench.report import Figure, machine, print_machine, print_table
 
-BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware", "outbox", "kiosk")
+BENCHES = ("latency", "ingest", "costs", "replay", "soak", "hardware", "outbox", "kiosk", "web")
 
 
 def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
@@ -37,6 +37,7 @@ def _runners(profile: bool) -> dict[str, Callable[[bool], list[Figure]]]:
         "hardware": hardware.run,
         "outbox": outbox.run,
         "kiosk": kiosk_app.run,
+        "web": web_search.run,
     }
     if profile:
         from bench import hub_profile

@@ -1,17 +1,21 @@
 """The child process of bench/kiosk_app.py (Kivy keeps global state: one app per process).
 
-    python -m bench.kiosk_app_child hello
+    python -m bench.kiosk_app_child hello [--idle SECONDS]
     python -m bench.kiosk_app_child kiosk CONFIG [--idle SECONDS] [--taps N --card TOKEN]
 
-Prints `READY` once the first frame is on screen (the attract screen for the kiosk), then, for the
-kiosk, `IDLE` after --idle seconds on the attract screen (the parent samples CPU and memory meanwhile),
-then one JSON line of tap → welcome-drawn latencies (seconds), then exits.
+Prints `READY` once the first frame is on screen (the attract screen for the kiosk: `run_screen` calls
+`on_ready` once its first frame is drawn), then `IDLE` after --idle seconds (the parent samples CPU and
+memory meanwhile), then, for the kiosk, one JSON line of tap → welcome-drawn latencies (seconds); exits.
+
+The hello world is bare Kivy as shipped (its default clock and 60 frames/s), with only the kiosk's
+isolation from the user's Kivy settings (`kiosk.ui`: no ~/.kivy, no argument parsing, no log file).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -29,8 +33,10 @@ def _first_frame(callback) -> None:  # type: ignore[no-untyped-def]
     Window.bind(on_flip=once)
 
 
-def hello() -> int:
+def hello(idle: float) -> int:
+    os.environ["KIVY_CLOCK"] = "default"  # Kivy's own, not the kiosk's interrupt clock
     from kivy.app import App
+    from kivy.clock import Clock
     from kivy.uix.label import Label
 
     class Hello(App):
@@ -38,9 +44,18 @@ def hello() -> int:
             return Label(text="Hello")
 
         def on_start(self) -> None:
-            _first_frame(lambda: (print("READY", flush=True), self.stop()))
+            _first_frame(lambda: (print("READY", flush=True), Clock.schedule_once(done, idle)))
 
-    Hello().run()
+        def on_stop(self) -> None:
+            if idle:
+                print("IDLE", flush=True)
+
+    app = Hello()
+
+    def done(_dt: float) -> None:
+        app.stop()
+
+    app.run()
     return 0
 
 
@@ -95,8 +110,9 @@ def kiosk(config_path: str, idle: float, taps: int, card: str) -> int:
         Window.bind(on_flip=on_flip)
         threading.Thread(target=user, daemon=True).start()
 
-    def ready(app) -> None:  # type: ignore[no-untyped-def]
-        _first_frame(lambda: (print("READY", flush=True), script(app)))
+    def ready(app) -> None:  # type: ignore[no-untyped-def]  # the attract screen's first frame is drawn
+        print("READY", flush=True)
+        script(app)
 
     return run_screen(runtime, on_ready=ready)
 
@@ -110,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--card", default="")
     args = p.parse_args(argv)
     if args.mode == "hello":
-        return hello()
+        return hello(args.idle)
     return kiosk(args.config, args.idle, args.taps, args.card)
 
 

@@ -168,7 +168,8 @@ def open_web(
     connections = ReadConnections(paths.ledger)
     reader = LedgerReader(connections, service.ledger.program, service.ledger.clock)
     ca_pem = BrokerPaths(paths.root).ca_crt.read_bytes()
-    ctx = WebContext(config.shop, reader, service, http, ca_pem=ca_pem)
+    ctx = WebContext(config.shop, reader, service, http, ca_pem=ca_pem, data=paths.root,
+                     kiosk_status=service.kiosks.snapshot)  # fmt: skip
     tls = ensure_web_certificate(paths) if http.use_tls else None
     server = WebServer(create_app(ctx), http.bind, http.port if port is None else port, tls)
     return server, connections

@@ -64,9 +64,18 @@ class KioskRuntime:
 
 
 def _storage(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)  # the outbox holds customers' enrolment details until the hub has them
+    """The kiosk's own directory: made 0700 when the kiosk creates it (an existing one, e.g. a shared
+    /data, keeps its mode: the files themselves are made 0600 by `_private`)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def _private(*files: Path) -> None:
+    """The outbox, cache and spool hold customers' names and contact details: owner only. SQLite gives
+    its -wal and -shm files the database file's mode."""
+    for file in files:
+        if file.exists():
+            os.chmod(file, 0o600)
 
 
 def build_kiosk(config: KioskConfig) -> KioskRuntime:
@@ -86,6 +95,7 @@ def build_kiosk(config: KioskConfig) -> KioskRuntime:
     outbox = Outbox(store / "outbox.sqlite")
     cache = MemberCache(store / "members.sqlite")
     spool = VoucherSpool(store / "vouchers.sqlite")
+    _private(store / "outbox.sqlite", store / "members.sqlite", store / "vouchers.sqlite")
     printer = build_printer(config.hardware)
     readers = [build_reader(cfg) for cfg in config.hardware.readers]
 

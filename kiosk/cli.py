@@ -41,9 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.app import build_kiosk
     from kiosk.run import has_display, run_screen, run_stdin
 
+    from kiosk.link.outbox import OutboxError
+
     try:
         runtime = build_kiosk(config)
-    except OSError as exc:
+    except (OSError, OutboxError) as exc:  # a full or read-only disk: words, not a restart loop
         print(
             f"fidelio-kiosk: stockage de la borne inutilisable / kiosk storage unusable: {exc}",
             file=sys.stderr,

@@ -2,6 +2,7 @@
 
 Threads (every Kivy call stays on the main thread):
 - readers, the hub link (paho's network thread) and the workers hand events in with `post()` (any thread);
+  a hub reply's vouchers are spooled on paho's thread first, before the link lets the request go;
 - `pump()` runs on the main thread (the UI's clock, or the headless loop): it feeds the events to the pure
   session, hands the commands to the workers and redraws the screens from the session's `View`;
 - two workers keep slow I/O off the main thread: the *link worker* writes each request to the outbox and
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from kiosk.hardware.printer import STATE_TEXT, PrinterError, PrinterState, Recei
 from kiosk.hardware.reader import CardEvent
 from kiosk.hardware.voucher_layout import Block
 from kiosk.link.outbox import OutboxError
-from kiosk.session.machine import Session
+from kiosk.session.machine import Session, reply_vouchers
 from kiosk.session.model import (
     CachedMember,
     CardPresented,
@@ -64,6 +66,17 @@ class LinkPort(Protocol):
 
 class CachePort(Protocol):
     def get(self, card: str) -> CachedMember | None: ...
+
+
+def _coalesced(events: list[Event]) -> list[Event]:
+    """Runs of link-state changes kept to their last one (a drain reports the queue length per reply)."""
+    out: list[Event] = []
+    for event in events:
+        if isinstance(event, LinkChanged) and out and isinstance(out[-1], LinkChanged):
+            out[-1] = event
+        else:
+            out.append(event)
+    return out
 
 
 class _Worker:
@@ -129,6 +142,9 @@ class Presenter:
         self._printer_worker = _Worker("kiosk-printer")
         self._poll_stop = threading.Event()
         self._poller: threading.Thread | None = None
+        # printer worker only: what this process printed or was given, whatever the spool could record
+        self._printed_here: set[str] = set()
+        self._last_voucher: dict[str, Any] | None = None
 
     # -- from any thread ----------------------------------------------------------------------------
 
@@ -149,6 +165,10 @@ class Presenter:
             self.post(CardRemoved(event.token))
 
     def on_reply(self, request_id: str, reply: dict[str, Any]) -> None:
+        """Paho's thread, before the link lets the request leave the outbox: the reply's vouchers are
+        spooled (fsync'd) first, so that a power cut in between loses neither (they print after it)."""
+        for voucher in reply_vouchers(reply):
+            self._keep(voucher)
         self.post(HubReply(request_id, reply))
 
     def on_link_state(self, online: bool, queue_length: int) -> None:
@@ -172,7 +192,7 @@ class Presenter:
                 break
         if not events:
             events.append(Tick())
-        for event in events:
+        for event in _coalesced(events):
             self.stats.events += 1
             for command in self.session.handle(event, self.clock()):
                 self._run(command)
@@ -206,12 +226,20 @@ class Presenter:
 
     # -- printer worker -----------------------------------------------------------------------------
 
+    def _keep(self, voucher: dict[str, Any]) -> None:
+        """Into the spool; a failing disk (full, read-only) is logged and the voucher printed all the same."""
+        try:
+            self.spool.add(voucher)
+        except sqlite3.Error as exc:
+            log.error("voucher not kept in the spool", extra={"error": str(exc)})
+
     def _print(self, voucher: dict[str, Any]) -> None:
         code = voucher["code"]
-        if self.spool.is_printed(code):  # the same reply delivered twice prints once
+        if code in self._printed_here or self.spool.is_printed(code):  # a reply given twice prints once
             self.post(PrintFinished(code))
             return
-        self.spool.add(voucher)  # kept before anything is tried: reprintable whatever happens
+        self._last_voucher = voucher  # for staff "reprint", even if the spool cannot keep it
+        self._keep(voucher)  # kept before anything is tried: reprintable whatever happens
         self.post(PrintFinished(code, self._try_print(voucher)))
 
     def _try_print(self, voucher: dict[str, Any]) -> Words | None:
@@ -223,12 +251,16 @@ class Presenter:
             self.stats.print_failures += 1
             self._report_devices(exc.state)
             return Words(exc.fr, exc.en)
-        self.spool.mark_printed(voucher["code"])
+        self._printed_here.add(voucher["code"])  # never again from the spool, even if it cannot be marked
         self.stats.printed += 1
+        try:
+            self.spool.mark_printed(voucher["code"])
+        except sqlite3.Error as exc:
+            log.error("printed voucher not marked in the spool", extra={"error": str(exc)})
         return None
 
     def _reprint_last(self) -> None:
-        voucher = self.spool.last()
+        voucher = self._last_voucher if self._last_voucher is not None else self.spool.last()
         if voucher is not None:
             self.post(PrintFinished(voucher["code"], self._try_print(voucher)))
 
@@ -238,6 +270,8 @@ class Presenter:
         self._report_devices(state)
         if state in (PrinterState.READY, PrinterState.PAPER_LOW):
             for voucher in self.spool.pending():
+                if voucher["code"] in self._printed_here:
+                    continue
                 if self._try_print(voucher) is not None:
                     break
 

@@ -19,6 +19,8 @@ from kiosk.session.model import Screen, View
 
 #: Screens on which the kiosk is waiting for the hub or the printer, not for a person.
 WAITING = frozenset({Screen.LOOKUP, Screen.ENROLLING, Screen.REDEEMING, Screen.PRINTING})
+#: How often the presenter is pumped while a screen has a deadline (the session applies its timeouts).
+TICK_SECONDS = 0.5
 
 
 def has_display() -> bool:
@@ -130,7 +132,14 @@ def run_screen(
 ) -> int:
     """The touchscreen app (Kivy); `demo_cards` adds on-screen "tap this card" buttons for the demo.
 
-    `on_ready(app)` runs on the UI thread once the app has started (the systemd watchdog, tests, benches).
+    The attract screen comes first: its view is drawn before the first frame, and only once that frame
+    is on screen do the readers, the hub link and the printer poll start; `on_ready(app)` then runs on the
+    UI thread (the systemd watchdog, tests, benches), and the other screens' modules are imported.
+
+    The presenter is pumped when an event is posted (a Kivy trigger, which may be fired from any thread
+    and, on Kivy's interrupt clock, wakes the loop at once), and every `TICK_SECONDS` only while the
+    screen shown has a deadline (a timeout back to the attract screen): an idle attract screen costs no
+    wake-ups.
     """
     from kiosk.ui.app import KioskApp
     from kiosk.ui.branding import Branding
@@ -145,26 +154,47 @@ def run_screen(
         send_intent=presenter.post,
         size=(display.width, display.height),
         fullscreen=display.fullscreen,
-        on_ready=lambda: ready(),
+        on_ready=lambda: started(),
     )
 
+    from kivy.clock import Clock
+
+    def pump(_dt: float = 0) -> None:
+        if presenter.pump().deadline is not None:
+            tick()  # already pending: nothing more
+
+    tick = Clock.create_trigger(pump, TICK_SECONDS)
+    presenter.render = app.show
+    presenter.wake = Clock.create_trigger(pump)  # a Kivy trigger may be fired from any thread
+
+    def started() -> None:  # Kivy's on_start: the window exists, nothing is drawn yet
+        pump()  # the attract screen, built before the first frame
+        after_first_frame(ready)
+
     def ready() -> None:
+        runtime.start()
         if demo_cards and runtime.simulated_reader is not None:
             from kiosk.ui.demo_panel import add_demo_panel
 
             add_demo_panel(demo_cards, runtime.simulated_reader.tap)
         if on_ready is not None:
             on_ready(app)
+        Clock.schedule_once(lambda _dt: app.load_screens(), 0)
 
-    from kivy.clock import Clock
-
-    pump = Clock.create_trigger(lambda _dt: presenter.pump())
-    presenter.render = app.show
-    presenter.wake = pump  # a Kivy trigger may be fired from any thread; it runs on the main one
-    Clock.schedule_interval(lambda _dt: presenter.pump(), 0.5)  # timeouts
-    runtime.start()
     try:
         app.run()
     finally:
         runtime.stop()
     return 0
+
+
+def after_first_frame(callback: Callable[[], None]) -> None:
+    """Run `callback` once on the UI thread, right after the next frame is on screen (Kivy only)."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    def once(*_args: object) -> None:
+        Window.unbind(on_flip=once)
+        Clock.schedule_once(lambda _dt: callback(), 0)  # after the flip's own handlers
+
+    Window.bind(on_flip=once)

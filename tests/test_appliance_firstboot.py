@@ -9,7 +9,6 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -72,11 +71,15 @@ def layout(tmp_path) -> Layout:
     boot, root = tmp_path / "boot", tmp_path / "root"
     boot.mkdir()
     (root / "etc").mkdir(parents=True)
-    (root / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.1.1\traspberrypi\n")
+    (root / "etc/hosts").write_text(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.1.1\traspberrypi\n"
+    )
     return Layout(boot=boot, root=root, examples=REPO / "examples")
 
 
-def test_a_kiosk_file_and_wifi_provision_a_kiosk_and_leave_the_boot_partition_empty(layout, provisioning_files):
+def test_a_kiosk_file_and_wifi_provision_a_kiosk_and_leave_the_boot_partition_empty(
+    layout, provisioning_files
+):
     kiosk_text = provisioning_files["comptoir"] + '\n[display]\nlang = "en"\nfullscreen = true\n'
     (layout.boot / "fidelio-kiosk.toml").write_text(kiosk_text)
     (layout.boot / "wifi.toml").write_text(WIFI)
@@ -98,7 +101,9 @@ def test_a_kiosk_file_and_wifi_provision_a_kiosk_and_leave_the_boot_partition_em
     keyfile = layout.wifi_keyfile
     assert keyfile.stat().st_mode & 0o777 == 0o600
     text = keyfile.read_text()
-    assert "ssid=Boulangerie Martin\n" in text and "psk=croissant-2026\n" in text and "key-mgmt=wpa-psk" in text
+    assert (
+        "ssid=Boulangerie Martin\n" in text and "psk=croissant-2026\n" in text and "key-mgmt=wpa-psk" in text
+    )
     assert "ieee80211_regdom=FR" in layout.wifi_country.read_text()
 
     hosts = (layout.root / "etc/hosts").read_text()
@@ -187,7 +192,7 @@ def test_a_hub_file_runs_init_and_gives_the_hub_its_files(layout):
     # a second hub file on an SD card that already holds a hub changes nothing and says so
     (layout.boot / "fidelio-hub.toml").write_text('shop = "autre-boutique"\n')
     again = run_firstboot(layout, RecordingActions())
-    assert not again.ok and any("already holds a hub" in d for d in again.details), again.details
+    assert not again.ok and any("already holds the hub of 'boulangerie-martin'" in d for d in again.details)
     assert json.loads((data / "mosquitto/broker.json").read_text())["shop"] == "boulangerie-martin"
 
 
@@ -212,11 +217,42 @@ def test_the_kiosks_a_hub_file_lists_get_their_files_on_the_boot_partition(layou
     assert "comptoir" in listed.stdout and "terrasse" in listed.stdout
 
 
-@pytest.mark.parametrize("kiosks", ['["Comptoir"]', '["a", "a"]', '"comptoir"'])
-def test_bad_kiosk_lists_are_refused(layout, kiosks):
-    (layout.boot / "fidelio-hub.toml").write_text(f'shop = "boutique"\nkiosks = {kiosks}\n')
+def test_a_hub_file_on_an_existing_hub_adds_the_new_kiosks_and_the_admin(layout):
+    (layout.boot / "fidelio-hub.toml").write_text('shop = "boutique"\nkiosks = ["comptoir"]\n')
+    assert run_firstboot(layout, RecordingActions()).ok
+    (layout.boot / "fidelio-kiosks/comptoir.toml").unlink()  # the installer took it
+    later = 'shop = "boutique"\nkiosks = ["comptoir", "vitrine"]\n[admin]\nname = "marie"\npassword = "pain-au-chocolat"\n'
+    for _ in range(2):  # the same file twice: the second time there is nothing left to do
+        (layout.boot / "fidelio-hub.toml").write_text(later)
+        actions = RecordingActions()
+        status = run_firstboot(layout, actions)
+        assert status.ok, status
+        assert actions.of("hostname") == []  # no second init
+    assert sorted(p.name for p in (layout.boot / "fidelio-kiosks").iterdir()) == ["vitrine.toml"]
+    assert not (layout.boot / "fidelio-hub.toml").exists()
+    users = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "--data", str(layout.hub_data), "user", "list"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert users.stdout.startswith("marie\tadmin")
+    assert (layout.hub_data / "ledger.sqlite").stat().st_uid == HUB_IDS[0]  # still the hub's after user add
+
+
+@pytest.mark.parametrize(
+    ("extra", "word"),
+    [
+        ('kiosks = ["Comptoir"]', "kiosks"),
+        ('kiosks = ["a", "a"]', "kiosks"),
+        ('kiosks = "comptoir"', "kiosks"),
+        ('[admin]\nname = "marie"\npassword = "court"', "10 characters"),
+        ('[admin]\nname = "Marie Curie"\npassword = "assez-long-mot"', "[admin] name"),
+        ('[admin]\nname = "marie"', "[admin] holds"),
+    ],
+)
+def test_bad_hub_files_are_refused_before_init(layout, extra, word):
+    (layout.boot / "fidelio-hub.toml").write_text(f'shop = "boutique"\n{extra}\n')
     status = run_firstboot(layout, RecordingActions())
-    assert not status.ok and any("kiosks" in d for d in status.details)
+    assert not status.ok and any(word in d for d in status.details), status.details
     assert not layout.hub_data.exists()
 
 

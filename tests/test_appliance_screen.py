@@ -55,7 +55,9 @@ def _env(tmp_path: Path, notify: NotifyListener, **extra: str) -> dict[str, str]
 
 def _launch(args: list[str], env: dict[str, str], prefix: list[str] | None = None) -> subprocess.Popen[str]:
     argv = [*(prefix or []), sys.executable, "-m", "fidelio.appliance.kiosk_launch", *args]
-    return subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from hub.broker import mosquitto_command
-from hub.broker.process import free_port
 from tests.support import REPO, HubHarness, NotifyListener, wait_until
 
 UNITS = REPO / "systemd"
 UNIT_FILES = sorted(p for p in UNITS.iterdir() if p.suffix in (".service", ".timer"))
 SERVICES = [p.name for p in UNIT_FILES if p.suffix == ".service"]
+#: the image's own unit (first boot of a fresh card: the /data partition)
+IMAGE_UNITS = [REPO / "image-build/stage-fidelio/00-fidelio/files/fidelio-data-partition.service"]
 SYSTEM_UNITS = Path("/usr/lib/systemd/system")
 ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 
@@ -90,8 +91,8 @@ def directives(name: str) -> dict[str, list[str]]:
 def test_every_unit_verifies_with_no_output_at_all(tmp_path):
     assert {"fidelio-hub.service", "fidelio-mosquitto.service", "fidelio-kiosk.service"} <= set(SERVICES)
     assert {"fidelio-firstboot.service", "fidelio-backup.service"} <= set(SERVICES)
-    root = make_root(tmp_path, UNIT_FILES)
-    result = verify(root, [p.name for p in UNIT_FILES])
+    root = make_root(tmp_path, UNIT_FILES + IMAGE_UNITS)
+    result = verify(root, [p.name for p in UNIT_FILES + IMAGE_UNITS])
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
@@ -201,9 +202,7 @@ def test_hub_and_broker_serve_under_memory_deny_write_execute():
 
         assert wait_until(listening, 15), (harness.root / "processes.log").read_text()
         env = {**os.environ, "NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "2000000"}
-        web_port = free_port()
-        config = harness.data / "config.toml"
-        config.write_text(config.read_text().replace("port = 8443", f"port = {web_port}"))
+        web_port = harness.http_port
         procs.append(
             _mdwe([sys.executable, "-m", "hub.cli", "--data", str(harness.data), "run"],
                   stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
@@ -213,8 +212,11 @@ def test_hub_and_broker_serve_under_memory_deny_write_execute():
         kiosk = harness.kiosk("k1")
         reply = kiosk.request("enrol", "pcsc:04A1B2C3", {"consents": {"email": False, "sms": False}})
         assert reply["ok"], reply
-        with socket.create_connection(("127.0.0.1", web_port), timeout=5):
-            pass  # the staff web (uvicorn, TLS) is up in the same process
+        def web_up() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", web_port)) == 0
+
+        assert wait_until(web_up, 30)  # the staff web (uvicorn, TLS) runs in the same process
         assert all(p.poll() is None for p in procs), (harness.root / "processes.log").read_text()
     finally:
         for proc in reversed(procs):

@@ -100,3 +100,26 @@ def test_missing_and_broken_files_are_explained(tmp_path: Path):
 def test_the_provisioning_part_stays_strict():
     with pytest.raises(KioskConfigError, match="section \\[mqtt\\] manquante"):
         parse_kiosk_config({"shop": "s", "kiosk": "k", "display": {}})
+
+
+def test_the_kiosks_files_are_private_and_a_shared_directory_keeps_its_mode(tmp_path: Path):
+    import os
+    import stat
+
+    from kiosk.app import build_kiosk
+
+    shared = tmp_path / "data"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    config = load_kiosk_config(write(tmp_path, f"[storage]\ndir = '{shared}'\n"))
+    runtime = build_kiosk(config)
+    try:
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o755  # not locked away from other services
+        for name in ("outbox.sqlite", "members.sqlite", "vouchers.sqlite"):
+            assert stat.S_IMODE((shared / name).stat().st_mode) == 0o600, name
+    finally:
+        runtime.stop()
+    fresh = tmp_path / "new" / "kiosk"
+    runtime = build_kiosk(load_kiosk_config(write(tmp_path, f"[storage]\ndir = '{fresh}'\n")))
+    runtime.stop()
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700

@@ -4,12 +4,18 @@ when the printer runs out of paper, a reply comes twice, or the disk is full."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from fidelio.contract import uuid7
+from kiosk.app import build_kiosk
+from kiosk.config import parse_kiosk_config
 from kiosk.hardware.printer import PrinterState, VoucherSpool
 from kiosk.hardware.simulated_printer import SimulatedPrinter
 from kiosk.hardware.voucher_layout import voucher_layout
@@ -20,8 +26,16 @@ from kiosk.presenter import Presenter
 from kiosk.provisioning import Provisioning
 from kiosk.run import ViewWatch
 from kiosk.session.machine import Session
-from kiosk.session.model import CardPresented, HubReply, Screen, SessionSettings
-from tests.support import wait_until
+from kiosk.session.model import (
+    CardPresented,
+    ChooseReward,
+    Confirm,
+    HubReply,
+    Screen,
+    SessionSettings,
+    ShowRewards,
+)
+from tests.support import HubHarness, running_hub, wait_until
 
 PROV = Provisioning("shop", "comptoir", "127.0.0.1", 1, "kiosk-comptoir", "pw", False, None)
 VOUCHER = {
@@ -108,8 +122,7 @@ def test_paper_out_keeps_the_voucher_and_prints_it_when_paper_is_back(kiosk: Kio
     kiosk.printer.set_state(PrinterState.READY)
     kiosk.presenter._printer_worker.submit(kiosk.presenter._poll_printer)  # the periodic poll, now
     assert wait_until(lambda: kiosk.spool.pending() == [] and kiosk.printer.printed == 1, 5)
-    view = kiosk.watch.view
-    assert view.staff.printer == "ready"
+    assert kiosk.watch.wait(lambda v: v.staff.printer == "ready", 5)  # the staff screen knows
 
 
 def test_a_full_disk_is_said_on_screen_and_nothing_is_pretended(kiosk: Kiosk):
@@ -130,3 +143,125 @@ def test_a_full_disk_is_said_on_screen_and_nothing_is_pretended(kiosk: Kiosk):
     kiosk.outbox.conn.execute("PRAGMA max_page_count = 1073741823")  # space is back: taps are kept again
     kiosk.presenter.post(CardPresented("pcsc:0A0B0C0D"))
     assert wait_until(lambda: any(r.card == "pcsc:0A0B0C0D" for r in kiosk.outbox.pending()), 5)
+
+
+# -- the voucher spool when storage or the clock misbehave -------------------------------------------
+
+
+def voucher(code: str) -> dict:
+    return {**VOUCHER, "code": code}
+
+
+def test_a_voucher_prints_even_when_the_spool_cannot_keep_it(kiosk: Kiosk):
+    """The SD card went read-only (ext4 remounts so on errors) or is full: the customer still gets the
+    paper, and staff can still reprint it."""
+    kiosk.spool.conn.execute("PRAGMA query_only = ON")  # every write now fails, as on a read-only card
+    kiosk.presenter.on_reply(uuid7(), reply_with_voucher(uuid7()))
+    assert wait_until(lambda: kiosk.printer.printed == 1, 5), "the voucher was not printed"
+    kiosk.presenter._printer_worker.submit(kiosk.presenter._reprint_last)  # what staff "reprint" runs
+    assert wait_until(lambda: kiosk.printer.printed == 2, 5), "the voucher could not be reprinted"
+
+
+def test_a_voucher_printed_while_the_disk_fails_is_not_printed_again_by_the_poll(tmp_path: Path):
+    k = Kiosk(tmp_path)
+    try:
+        # the storage fails while the printer works: the print cannot be marked in the spool
+        k.printer.on_print = lambda _png: k.spool.conn.execute("PRAGMA query_only = ON")
+        k.presenter.on_reply(uuid7(), reply_with_voucher(uuid7()))
+        assert wait_until(lambda: k.printer.printed == 1, 5)
+        for _ in range(3):  # the periodic poll, three times
+            k.presenter._printer_worker.submit(k.presenter._poll_printer)
+        assert wait_until(lambda: k.presenter._printer_worker._jobs.empty(), 5)
+        done = threading.Event()
+        k.presenter._printer_worker.submit(done.set)
+        assert done.wait(5)
+        assert k.printer.printed == 1, "the same voucher came out of the printer again"
+    finally:
+        k.close()
+
+
+def test_the_last_voucher_is_the_last_one_spooled_whatever_the_wall_clock_did(tmp_path: Path, monkeypatch):
+    """A Pi has no RTC: after a power cut fake-hwclock restores the time saved up to an hour earlier."""
+    import kiosk.hardware.printer as printer_module
+
+    clock = iter([1_800_000_000.0, 1_799_996_400.0])  # the second voucher, after a reboot: an hour "earlier"
+    monkeypatch.setattr(printer_module, "time", SimpleNamespace(time=lambda: next(clock)))
+    spool = VoucherSpool(tmp_path / "vouchers.sqlite")
+    spool.add(voucher("AAAA-AAAA-AAAA-AAAA-A"))
+    spool.add(voucher("BBBB-BBBB-BBBB-BBBB-B"))
+    assert spool.last()["code"] == "BBBB-BBBB-BBBB-BBBB-B"  # staff "reprint" must not print an older one
+    assert [v["code"] for v in spool.pending()] == ["AAAA-AAAA-AAAA-AAAA-A", "BBBB-BBBB-BBBB-BBBB-B"]
+
+
+# -- with the real broker and hub ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub() -> Iterator[HubHarness]:
+    with running_hub() as harness:
+        yield harness
+
+
+def test_a_redeemed_voucher_is_on_disk_before_its_request_leaves_the_outbox(hub: HubHarness, tmp_path: Path):
+    """A power cut right after the hub's reply is taken must not lose the voucher: once the request is out
+    of the outbox (nothing will be resent), the voucher must already be in the spool file, even while the
+    printer worker is still busy with a slow printer."""
+    card = "pcsc:04AA55AA55AA55"
+    pos = hub.kiosk("caisse")
+    assert pos.request("enrol", card, {"consents": {"email": False, "sms": False}})["ok"]
+    assert pos.request("purchase", card, {"amount_cents": 10_000})["ok"]  # 100 points: a coffee costs 40
+
+    hub.provision("comptoir")
+    raw = tomllib.loads((hub.root / "comptoir.toml").read_text(encoding="utf-8"))
+    raw["storage"] = {"dir": str(tmp_path / "kiosk")}
+    raw["hardware"] = {"readers": [{"kind": "simulated"}], "printer": {"kind": "simulated"}}
+    runtime = build_kiosk(parse_kiosk_config(raw, hub.root / "comptoir.toml"))
+    watch, loop = ViewWatch(), HeadlessLoop()
+    runtime.presenter.render, runtime.presenter.wake = watch, loop.wake
+    pump = threading.Thread(target=loop.run, args=(runtime.presenter.pump,), daemon=True)
+    busy = threading.Event()
+    runtime.start()
+    pump.start()
+    try:
+        assert watch.wait(lambda v: v.online, 15), "the kiosk never came online"
+        runtime.simulated_reader.tap(card)
+        assert watch.wait(lambda v: v.screen == Screen.WELCOME and v.member is not None, 10)
+        runtime.presenter.post(ShowRewards())
+        assert watch.wait(lambda v: any(r.id == "cafe-offert" and r.affordable for r in v.rewards), 10)
+        runtime.presenter.post(ChooseReward("cafe-offert"))
+        assert watch.wait(lambda v: v.screen == Screen.CONFIRM, 5)
+        assert wait_until(lambda: len(runtime.outbox) == 0, 5)  # the tap is answered
+        runtime.presenter._printer_worker.submit(busy.wait)  # a slow printer keeps the worker busy
+        runtime.presenter.post(Confirm())
+        assert watch.wait(lambda v: v.screen == Screen.PRINTING, 10), "the hub did not issue the voucher"
+        assert wait_until(lambda: len(runtime.outbox) == 0, 5)  # answered: it will never be resent
+        on_disk = sqlite3.connect(tmp_path / "kiosk" / "vouchers.sqlite")  # what a power cut leaves now
+        try:
+            kept = on_disk.execute("SELECT COUNT(*) FROM vouchers").fetchone()[0]
+        finally:
+            on_disk.close()
+        assert kept == 1, "the hub's voucher was only in memory once its request had left the outbox"
+        busy.set()
+        assert wait_until(lambda: runtime.printer.printed == 1, 10)
+    finally:
+        busy.set()
+        loop.stop()
+        pump.join(5)
+        runtime.stop()
+
+
+def test_a_kiosk_whose_voucher_spool_is_unreadable_still_starts(tmp_path: Path):
+    """An SD card that tore the spool file must not keep the kiosk from starting (the outbox and the cache
+    already recover so): the file is moved aside, kept for staff, and a new spool is started."""
+    store = tmp_path / "kiosk"
+    store.mkdir()
+    (store / "vouchers.sqlite").write_bytes(b"\x00torn by a power cut\x00" * 512)
+    raw = {"shop": "shop", "kiosk": "comptoir", "storage": {"dir": str(store)},
+           "mqtt": {"host": "127.0.0.1", "port": 1, "username": "kiosk-comptoir", "password": "pw", "tls": False}}  # fmt: skip
+    runtime = build_kiosk(parse_kiosk_config(raw))
+    try:
+        runtime.spool.add(voucher("CCCC-CCCC-CCCC-CCCC-C"))
+        assert runtime.spool.last()["code"] == "CCCC-CCCC-CCCC-CCCC-C"
+        assert [p.name.startswith("vouchers.sqlite.unreadable-") for p in store.iterdir()].count(True) == 1
+    finally:
+        runtime.outbox.close()

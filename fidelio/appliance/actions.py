@@ -18,8 +18,8 @@ class Actions(Protocol):
 
     def start(self, units: list[str]) -> None: ...
 
-    def hub_cli(self, argv: list[str]) -> tuple[int, str]:
-        """Run `fidelio-hub ARGV` (its exit code and output)."""
+    def hub_cli(self, argv: list[str], stdin: str = "") -> tuple[int, str]:
+        """Run `fidelio-hub ARGV` (its exit code and output); `stdin` is its standard input."""
         ...
 
     def ids(self, user: str) -> tuple[int, int]:
@@ -50,10 +50,10 @@ class SystemActions:
         if units:
             _run(["systemctl", "start", "--no-block", *units])
 
-    def hub_cli(self, argv: list[str]) -> tuple[int, str]:
+    def hub_cli(self, argv: list[str], stdin: str = "") -> tuple[int, str]:
         done = subprocess.run(
             [sys.executable, "-m", "hub.cli", *argv],
-            stdin=subprocess.DEVNULL,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=300,

@@ -16,6 +16,7 @@ goes to /data/fidelio/status.json (the kiosk screen shows it), /etc/issue.d (the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -191,17 +192,29 @@ def apply_hub(run: Run, source: Path) -> None:
         run.errors.append(str(exc))
         _reject(run, source, text)
         return
-    _set_hostname(run, hub.hostname)
-    argv = ["--data", str(layout.hub_data), "init", "--shop", hub.shop, "--mqtt-host", hub.mqtt_host]
-    if program is not None:
-        argv += ["--program", str(program)]
-    code, output = run.actions.hub_cli(argv)
-    _remove_from_boot(run, source)
-    if code != 0:
-        run.errors += [line for line in output.splitlines() if line.strip()] or [f"init: exit {code}"]
+    existing = existing_shop(layout)
+    if existing is not None and existing != hub.shop:
+        run.errors.append(
+            f"cette carte porte déjà le hub de « {existing} », pas de « {hub.shop} » : rien n'a changé / "
+            f"this card already holds the hub of '{existing}', not of '{hub.shop}': nothing changed"
+        )
+        _remove_from_boot(run, source)
         return
-    run.steps.append(f"hub créé dans {layout.hub_data} / hub created in {layout.hub_data}")
-    _add_kiosks(run, hub.kiosks)
+    if existing is None:
+        _set_hostname(run, hub.hostname)
+        argv = ["--data", str(layout.hub_data), "init", "--shop", hub.shop, "--mqtt-host", hub.mqtt_host]
+        if program is not None:
+            argv += ["--program", str(program)]
+        code, output = run.actions.hub_cli(argv)
+        if code != 0:
+            _remove_from_boot(run, source)
+            run.errors += _lines(output) or [f"init: exit {code}"]
+            return
+        run.steps.append(f"hub créé dans {layout.hub_data} / hub created in {layout.hub_data}")
+    _remove_from_boot(run, source)
+    if hub.admin is not None:
+        _add_admin(run, *hub.admin)
+    _add_kiosks(run, hub.kiosks, skip=known_kiosks(layout))
     # the broker's files stay root:mosquitto (hub/broker/files.py); the rest is the hub service's
     _chown_tree(layout.hub_data, run.actions.ids(HUB_USER), skip=("mosquitto", "kiosks.json"))
     run.actions.disable(list(KIOSK_UNITS))
@@ -213,11 +226,45 @@ def apply_hub(run: Run, source: Path) -> None:
     )
 
 
-def _add_kiosks(run: Run, kiosks: tuple[str, ...]) -> None:
+def _lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.strip()]
+
+
+def existing_shop(layout: Layout) -> str | None:
+    """The shop of the hub already on this card, if any."""
+    try:
+        return tomllib.loads((layout.hub_data / "config.toml").read_text(encoding="utf-8")).get("shop")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+
+
+def known_kiosks(layout: Layout) -> set[str]:
+    """Kiosks the hub has now (revoked ones excepted)."""
+    try:
+        rows = json.loads((layout.hub_data / "kiosks.json").read_text(encoding="utf-8"))["kiosks"]
+    except (OSError, ValueError, KeyError):
+        return set()
+    return {row["id"] for row in rows if not row.get("revoked_at")}
+
+
+def _add_admin(run: Run, name: str, password: str) -> None:
+    code, listed = run.actions.hub_cli(["--data", str(run.layout.hub_data), "user", "list"])
+    if code == 0 and name in {line.split("\t")[0] for line in listed.splitlines()}:
+        return  # the same file put back: the account is there already
+    argv = ["--data", str(run.layout.hub_data), "user", "add", name, "--role", "admin", "--password-stdin"]
+    code, output = run.actions.hub_cli(argv, stdin=password + "\n")
+    if code == 0:
+        run.steps.append(f"compte admin « {name} » du site créé / staff web admin '{name}' created")
+    else:
+        run.errors += _lines(output) or [f"user add: exit {code}"]
+
+
+def _add_kiosks(run: Run, kiosks: tuple[str, ...], skip: set[str]) -> None:
     """The kiosks the hub file lists, their files on this card's boot partition for the installer to
     copy onto each kiosk's card. They hold the kiosks' broker passwords, on the hub's own card, beside
     the hub's ledger and keys, which /data holds unencrypted: no new exposure; the guide has the
     installer delete the folder once the kiosks are set up."""
+    kiosks = tuple(k for k in kiosks if k not in skip)
     if not kiosks:
         return
     out = run.layout.boot / KIOSKS_DIR
@@ -280,10 +327,7 @@ def run_firstboot(layout: Layout, actions: Actions, now: datetime | None = None)
     else:  # Wi-Fi only: the device keeps the role it had
         run.role = layout.role.read_text().strip() if layout.role.exists() else None
     ok = not run.errors
-    if ok:
-        title = run.title or ("Wi-Fi configuré.", "Wi-Fi set up.")
-    else:
-        title = _error_title(run.role)
+    title = (run.title or ("Wi-Fi configuré.", "Wi-Fi set up.")) if ok else _error_title(run.role)
     status = Status(
         ok=ok,
         role=run.role,

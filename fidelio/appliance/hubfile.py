@@ -8,9 +8,15 @@ mqtt_host = "boulangerie-hub.local"  # optional: the name kiosks use to reach th
 hostname = "boulangerie-hub"       # optional: this machine's name (default: <shop>-hub)
 kiosks = ["comptoir", "terrasse"]  # optional: kiosks to add now; their files are written to the boot
                                    # partition's fidelio-kiosks/ folder, to copy onto each kiosk's card
+
+[admin]                            # optional: the first account of the staff web (role admin)
+name = "marie"
+password = "at least 10 characters"
 ```
 
-No secret is in it (the hub makes its own keys); it is removed from the boot partition all the same.
+On a card that already holds this shop's hub, the file only adds the kiosks it lists that are not there
+yet (and the admin account, if new): how an installer adds a kiosk later without a keyboard. It is
+removed from the boot partition once read (the admin password is in it).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 
 from fidelio.contract.topics import valid_id
 
-_KEYS = {"shop", "program", "mqtt_host", "hostname", "kiosks"}
+_KEYS = {"shop", "program", "mqtt_host", "hostname", "kiosks", "admin"}
 HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$")
 _PROGRAM_FILE = re.compile(r"^[A-Za-z0-9_-]+\.toml$")
@@ -39,6 +45,7 @@ class HubFile:
     hostname: str
     mqtt_host: str
     kiosks: tuple[str, ...] = ()
+    admin: tuple[str, str] | None = None  # (name, password) of the staff web's first admin
 
 
 def _fail(fr: str, en: str) -> HubFileError:
@@ -79,7 +86,29 @@ def parse_hub_file(text: str) -> HubFile:
         )
     if len(set(kiosks)) != len(kiosks):
         raise _fail("« kiosks » : un nom est en double", "'kiosks': a name is there twice")
-    return HubFile(shop, program, hostname, mqtt_host, tuple(kiosks))
+    return HubFile(shop, program, hostname, mqtt_host, tuple(kiosks), _admin(data.get("admin")))
+
+
+def _admin(admin: object) -> tuple[str, str] | None:
+    if admin is None:
+        return None
+    if not isinstance(admin, dict) or set(admin) != {"name", "password"}:
+        raise _fail(
+            "[admin] contient « name » et « password », rien d'autre",
+            "[admin] holds 'name' and 'password', nothing else",
+        )
+    name, password = admin["name"], admin["password"]
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,31}", name):
+        raise _fail(
+            "[admin] name : lettres minuscules, chiffres, . _ -",
+            "[admin] name: lower-case letters, digits, . _ -",
+        )
+    if not isinstance(password, str) or len(password) < 10 or "\n" in password:
+        raise _fail(
+            "[admin] password : 10 caractères au moins, sur une ligne",
+            "[admin] password: at least 10 characters, on one line",
+        )
+    return name, password
 
 
 def program_path(hub: HubFile, boot: Path, examples: Path) -> Path | None:

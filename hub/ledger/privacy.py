@@ -44,7 +44,9 @@ def export_member(conn: sqlite3.Connection | sqlite3.Cursor, member_id: int) -> 
     member = dict(zip(cols, row, strict=True))
     merged_into = member.pop("merged_into")
     if merged_into is not None:
-        member["merged_into"] = conn.execute("SELECT code FROM members WHERE id = ?", (merged_into,)).fetchone()[0]
+        member["merged_into"] = conn.execute(
+            "SELECT code FROM members WHERE id = ?", (merged_into,)
+        ).fetchone()[0]
     referrer = conn.execute(
         "SELECT r.code FROM members m JOIN members r ON r.id = m.referrer_id WHERE m.id = ?", (member_id,)
     ).fetchone()
@@ -64,7 +66,9 @@ def export_member(conn: sqlite3.Connection | sqlite3.Cursor, member_id: int) -> 
     return {
         "format": "fidelio-member-export/1",
         "member": member,
-        "cards": rows("SELECT token, added_at FROM cards WHERE member_id = ? ORDER BY added_at", ["token", "added_at"]),
+        "cards": rows(
+            "SELECT token, added_at FROM cards WHERE member_id = ? ORDER BY added_at", ["token", "added_at"]
+        ),
         "consents": rows(
             "SELECT channel, granted, at, policy_version, source FROM consents WHERE member_id = ? ORDER BY seq",
             ["channel", "granted", "at", "policy_version", "source"],
@@ -96,6 +100,17 @@ def consent_history(conn: sqlite3.Connection | sqlite3.Cursor, member_id: int) -
             (member_id,),
         )
     ]
+
+
+def record_consent(cur: sqlite3.Cursor, member_id: int, channel: str, granted: bool, now: datetime,
+                   policy_version: str, source: str) -> None:  # fmt: skip
+    """A consent given or withdrawn (append-only history; the latest per channel is in force)."""
+    if channel not in ("email", "sms"):
+        raise ValueError(f"unknown channel {channel!r}")
+    cur.execute(
+        "INSERT INTO consents (member_id, channel, granted, at, policy_version, source) VALUES (?, ?, ?, ?, ?, ?)",
+        (member_id, channel, int(granted), iso(now), policy_version, source),
+    )
 
 
 def _scrub_reply(reply: bytes) -> bytes:
@@ -152,4 +167,11 @@ def erase_member(cur: sqlite3.Cursor, member_id: int, now: datetime) -> dict[str
     return touched
 
 
-__all__ = ["ERASED_CARD", "PrivacyError", "consent_history", "erase_member", "export_member"]
+__all__ = [
+    "ERASED_CARD",
+    "PrivacyError",
+    "consent_history",
+    "erase_member",
+    "export_member",
+    "record_consent",
+]

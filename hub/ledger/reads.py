@@ -17,6 +17,7 @@ from typing import Any
 from hub.codes import ALPHABET
 from hub.ledger.clock import HubClock, iso
 from hub.ledger.ledger import member_view
+from hub.ledger.privacy import consent_history, export_member
 from hub.ledger.schema import SCHEMA_VERSION, LedgerOpenError
 from hub.ledger.search import card_token, name_key, phone_key, prefix_upper_bound
 from hub.ledger.state import MEMBER_COLUMNS
@@ -95,6 +96,16 @@ class HistoryLine:
 
 
 @dataclass(frozen=True)
+class MemberGone:
+    """A member who was erased (the person gone, the accounts kept) or merged into another one."""
+
+    code: str
+    erased_at: str | None
+    merged_into: str | None
+    accounts: dict[str, int]
+
+
+@dataclass(frozen=True)
 class MemberDetail:
     id: int
     code: str
@@ -107,6 +118,7 @@ class MemberDetail:
     view: dict[str, Any]  # member_view(): balances, totals, tier
     cards: list[dict[str, str]]
     consents: dict[str, dict[str, Any]]  # channel -> latest {"granted", "at", "policy_version", "source"}
+    consent_history: list[dict[str, Any]]  # every change, oldest first, with "channel"
     vouchers: list[dict[str, Any]]
     history: list[HistoryLine]
 
@@ -142,7 +154,7 @@ class LedgerReader:
             "m.code, m.first_name, m.email, m.phone, m.tier, m.points, m.stamps, m.cashback_cents, "
             "m.last_activity_at FROM members m"
         )
-        live = "m.erased_at IS NULL"
+        live = "m.erased_at IS NULL AND m.merged_into IS NULL"
         plans: list[tuple[str, str, tuple[Any, ...]]] = []
         card = card_token(query)
         if card is not None:
@@ -198,7 +210,8 @@ class LedgerReader:
     def member_id(self, *, code: str | None = None, card: str | None = None) -> int | None:
         if code is not None:
             row = self.conn.execute(
-                "SELECT id FROM members WHERE code = ? AND erased_at IS NULL", (code.strip().upper(),)
+                "SELECT id FROM members WHERE code = ? AND erased_at IS NULL AND merged_into IS NULL",
+                (code.strip().upper(),),
             ).fetchone()
         else:
             token = card_token(card or "")
@@ -211,6 +224,28 @@ class LedgerReader:
             ).fetchone()
         return None if row is None else int(row[0])
 
+    def gone(self, code: str) -> MemberGone | None:
+        """A member code that is no longer a live member: erased (when), or merged (into which code)."""
+        row = self.conn.execute(
+            "SELECT m.code, m.erased_at, k.code, m.points, m.stamps, m.cashback_cents, m.spend_cents, m.visits, "
+            "m.purchases FROM members m LEFT JOIN members k ON k.id = m.merged_into WHERE m.code = ? "
+            "AND (m.erased_at IS NOT NULL OR m.merged_into IS NOT NULL)",
+            (code.strip().upper(),),
+        ).fetchone()
+        if row is None:
+            return None
+        names = ("points", "stamps", "cashback_cents", "spend_cents", "visits", "purchases")
+        return MemberGone(row[0], row[1], row[2], dict(zip(names, row[3:], strict=True)))
+
+    def export(self, member_id: int) -> dict[str, Any]:
+        """Everything held about a member (GDPR access), read in one snapshot."""
+        cur = self.conn.cursor()
+        cur.execute("BEGIN")
+        try:
+            return export_member(cur, member_id)
+        finally:
+            cur.execute("COMMIT")
+
     def members_by_phone(self, phone: str) -> list[int]:
         key = phone_key(phone)
         if not key:
@@ -218,7 +253,8 @@ class LedgerReader:
         return [
             r[0]
             for r in self.conn.execute(
-                "SELECT id FROM members WHERE phone_key = ? AND erased_at IS NULL LIMIT 10", (key,)
+                "SELECT id FROM members WHERE phone_key = ? AND erased_at IS NULL AND merged_into IS NULL LIMIT 10",
+                (key,),
             )
         ]
 
@@ -242,7 +278,8 @@ class LedgerReader:
 
     def _detail(self, cur: sqlite3.Cursor, member_id: int, history_limit: int) -> MemberDetail | None:
         row = cur.execute(
-            f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = ? AND erased_at IS NULL", (member_id,)
+            f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = ? AND erased_at IS NULL AND merged_into IS NULL",
+            (member_id,),
         ).fetchone()
         if row is None:
             return None
@@ -257,17 +294,8 @@ class LedgerReader:
                 "SELECT token, added_at FROM cards WHERE member_id = ? ORDER BY added_at", (member_id,)
             )
         ]
-        consents: dict[str, dict[str, Any]] = {}
-        for channel, granted, at, policy, source in cur.execute(
-            "SELECT channel, granted, at, policy_version, source FROM consents WHERE member_id = ? ORDER BY seq",
-            (member_id,),
-        ):
-            consents[channel] = {
-                "granted": bool(granted),
-                "at": at,
-                "policy_version": policy,
-                "source": source,
-            }
+        history = consent_history(cur, member_id)
+        consents = {c["channel"]: c for c in history}  # the latest per channel
         now_text = iso(self.clock())  # fixed-width UTC: text order is time order
         vouchers = [
             {
@@ -289,7 +317,7 @@ class LedgerReader:
         return MemberDetail(
             id=member_id, code=row[1], first_name=row[2], email=email, phone=phone, birth_date=birth,
             enrolled_at=enrolled, last_activity_at=last, view=view, cards=cards, consents=consents,
-            vouchers=vouchers, history=self._history(cur, member_id, history_limit),
+            consent_history=history, vouchers=vouchers, history=self._history(cur, member_id, history_limit),
         )  # fmt: skip
 
     def _history(self, cur: sqlite3.Cursor, member_id: int, limit: int) -> list[HistoryLine]:

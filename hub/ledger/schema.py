@@ -199,6 +199,7 @@ _V3 = """
         ALTER TABLE members ADD COLUMN merged_into INTEGER REFERENCES members(id);
         -- The dashboard's figures (hub/ledger/kpis.py) read these instead of scanning every posting or event.
         CREATE INDEX postings_purchase_at ON postings(at, delta) WHERE account = 'spend_cents' AND rule = 'purchase';
+        CREATE INDEX postings_visit_at ON postings(at, member_id) WHERE account = 'visits' AND delta > 0;
         CREATE INDEX events_anonymous_purchase ON events(received_at)
             WHERE type = 'purchase' AND member_id IS NULL AND ok = 1;
 """

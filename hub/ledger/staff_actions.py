@@ -78,7 +78,9 @@ def _plan(ledger: Ledger, req: DirectRequest, member: MemberRow, postings: list[
     return plan
 
 
-def _adjust(ledger: Ledger, req: DirectRequest, member: MemberRow, now: datetime) -> tuple[list[Posting], list[Effect]]:
+def _adjust(
+    ledger: Ledger, req: DirectRequest, member: MemberRow, now: datetime
+) -> tuple[list[Posting], list[Effect]]:
     account, delta = req.body.get("account"), req.body.get("delta")
     if account not in BALANCES or not isinstance(delta, int) or isinstance(delta, bool):
         raise StaffRefusal(ErrorCode.MALFORMED, "account must be a balance and delta an integer")
@@ -86,7 +88,9 @@ def _adjust(ledger: Ledger, req: DirectRequest, member: MemberRow, now: datetime
         raise StaffRefusal(ErrorCode.MALFORMED, f"delta must be non-zero and at most {MAX_ADJUST}")
     balance = member.state.balances[account]
     if balance + delta < 0:
-        raise StaffRefusal(ErrorCode.INSUFFICIENT_BALANCE, f"{account} is {balance}; {delta} would make it negative")
+        raise StaffRefusal(
+            ErrorCode.INSUFFICIENT_BALANCE, f"{account} is {balance}; {delta} would make it negative"
+        )
     rule = ledger.program.expiry_rule
     expires = None
     if delta > 0 and rule.applies_to(account):  # a credit expires like any other (hub/program/rules.py)
@@ -102,7 +106,9 @@ def _adjust(ledger: Ledger, req: DirectRequest, member: MemberRow, now: datetime
     return [Posting(account, delta, "manual_adjustment", expires)], [effect]
 
 
-def _card_replace(cur: sqlite3.Cursor, req: DirectRequest, member: MemberRow, now: datetime) -> tuple[list[Posting], list[Effect]]:
+def _card_replace(
+    cur: sqlite3.Cursor, req: DirectRequest, member: MemberRow, now: datetime
+) -> tuple[list[Posting], list[Effect]]:
     from hub.ledger.clock import iso
 
     old, new = card_token(str(req.body.get("old_card", ""))), card_token(str(req.body.get("new_card", "")))
@@ -158,4 +164,3 @@ def _merge(ledger: Ledger, cur: sqlite3.Cursor, req: DirectRequest, kept: Member
 
 def _kind(account: str) -> str:
     return {"cashback_cents": "cashback"}.get(account, account)
-

@@ -42,6 +42,7 @@ from fidelio.contract import (
 )
 from fidelio.mqttlink import connect_properties, make_client, publish_properties
 from hub.ledger import Applied, Ledger, iso
+from hub.service.kiosk_status import KioskStatusBoard
 from hub.service.systemd import Notifier
 
 T = TypeVar("T")
@@ -98,6 +99,7 @@ class HubService:
         self.batch_max = batch_max
         self.notifier = notifier or Notifier({})
         self.counters: Counter[str] = Counter()
+        self.kiosks = KioskStatusBoard(shop)  # the kiosks' retained status, for the staff web
         self._inbox: queue.Queue[tuple[int, mqtt.MQTTMessage] | _LocalRequests | _Job] = queue.Queue()
         self._generation = 0  # one per broker connection: acks belong to the connection they came on
         self.failed: BaseException | None = None  # set when the writer died: the process must restart
@@ -128,6 +130,7 @@ class HubService:
         # Retained requests are never replayed to the hub (a kiosk could otherwise make one eternal).
         options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
         client.subscribe(self.topics.all_requests, options=options)
+        client.subscribe(self.topics.all_kiosk_status, qos=1)  # retained ones are wanted: the current state
         self._publish_status("online")
         client.publish(self.topics.hub_program, dumps(self._program_summary()), qos=1, retain=True)
         log.info("connected to the broker", extra={"session_present": bool(flags.session_present)})
@@ -139,6 +142,12 @@ class HubService:
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason)})
 
     def _on_message(self, client: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        kiosk = self.kiosks.kiosk_of(msg.topic)
+        if kiosk is not None:  # a kiosk's status: nothing to write, acknowledged at once
+            self.kiosks.update(kiosk, msg.payload, iso(self.ledger.clock()))
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            return
         self._inbox.put((self._generation, msg))
 
     # -- lifecycle ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -54,6 +55,9 @@ class WebContext:
     writer: Writer
     http: HttpConfig
     ca_pem: bytes | None = None
+    #: The hub's data directory (kiosk provisioning: hub/broker) and the kiosks' last status messages.
+    data: Path | None = None
+    kiosk_status: Callable[[], dict[str, dict[str, Any]]] = dict
     write_timeout_s: float = 15.0
     login_throttle: Throttle = field(default_factory=_login_throttle)
     voucher_throttle: Throttle = field(default_factory=_voucher_throttle)

@@ -27,6 +27,8 @@ RULES = {
     "stamps.visit": ("tampon de visite", "visit stamp"),
     "expiry.fixed": ("expiration (durée fixe)", "expiry (fixed term)"),
     "expiry.inactivity": ("expiration (inactivité)", "expiry (inactivity)"),
+    "manual_adjustment": ("ajustement manuel", "manual adjustment"),
+    "merge": ("fusion", "merge"),
 }
 
 
@@ -36,6 +38,18 @@ def money(cents: int, lang: str) -> str:
 
 def number(n: int, lang: str) -> str:
     return int_en(n) if lang == "en" else int_fr(n)
+
+
+def per_mille(value: int, lang: str) -> str:
+    """425 -> '42,5 %' / '42.5%' (a rate kept in integers)."""
+    whole, tenth = divmod(value, 10)
+    return f"{whole}.{tenth}%" if lang == "en" else f"{whole},{tenth} %"
+
+
+def tenths(value: int, lang: str) -> str:
+    """34 -> '3,4' / '3.4'."""
+    whole, tenth = divmod(value, 10)
+    return f"{whole}.{tenth}" if lang == "en" else f"{whole},{tenth}"
 
 
 def amount(account: str, delta: int, lang: str, signed: bool = True) -> str:

@@ -25,7 +25,10 @@ from hub.web import labels
 from hub.web.accounts import end_session, open_session, password_hash_of, verify_password
 from hub.web.audit import Actor, recent, record
 from hub.web.context import WebContext
+from hub.web.dashboard_page import add_dashboard
 from hub.web.i18n import DEFAULT_LANG, LANGS, has, pick_lang, text
+from hub.web.kiosks_page import add_kiosk_pages
+from hub.web.member_actions import add_member_actions
 from hub.web.security import (
     Cookies,
     actor,
@@ -36,6 +39,7 @@ from hub.web.security import (
     require,
     safe_next,
 )
+from hub.web.segments_page import add_segment_pages
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*€?\s*$")
@@ -262,17 +266,27 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
             )
         return render(request, "members.html", session=session, q=q, hits=hits, limit=50)
 
+    def member_page(request: Request, session: Any, detail: Any, status: int = 200, *, error: str | None = None,
+                    form: str | None = None, recorded: int = 0, done: str = "") -> Response:  # fmt: skip
+        """The member page (or, for a code that names no live member, what became of it, or a 404)."""
+        if detail is None:
+            gone = ctx.reader.gone(request.path_params.get("code", ""))
+            if gone is not None:
+                return render(request, "member_gone.html", status, session=session, gone=gone)
+            return render(request, "error.html", 404, session=session, title="error.not_found.title",
+                          message=text("error.not_found", lang_of(request)))  # fmt: skip
+        return render(request, "member.html", status, session=session, m=detail, request_id=uuid7(),
+                      recorded=recorded, error=error, form=form,
+                      done=done if has(f"done.{done}") else "")  # fmt: skip
+
     @router.get("/members/{code}")
-    def member(request: Request, code: str, recorded: int = 0) -> Response:
+    def member(request: Request, code: str, recorded: int = 0, done: str = "") -> Response:
         session = require(ctx, request, cookies)
         member_id = ctx.reader.member_id(code=code)
         detail = ctx.reader.detail(member_id) if member_id is not None else None
-        if detail is None:
-            return render(request, "error.html", 404, session=session, title="error.not_found.title",
-                          message=text("error.not_found", lang_of(request)))  # fmt: skip
-        ctx.audit(actor(session.user, request), "member.view", detail.code)
-        return render(request, "member.html", session=session, m=detail, request_id=uuid7(), recorded=recorded,
-                      error=None)  # fmt: skip
+        if detail is not None:
+            ctx.audit(actor(session.user, request), "member.view", detail.code)
+        return member_page(request, session, detail, recorded=recorded, done=done)
 
     @router.post("/members/{code}/purchase")
     def member_purchase(
@@ -288,12 +302,11 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
         member_id = ctx.reader.member_id(code=code)
         detail = ctx.reader.detail(member_id) if member_id is not None else None
         if detail is None:
-            return render(request, "error.html", 404, session=session, title="error.not_found.title",
-                          message=text("error.not_found", lang_of(request)))  # fmt: skip
+            return member_page(request, session, None)
         cents = parse_euros(amount)
         if cents is None or not re.fullmatch(r"[0-9a-f-]{36}", request_id):
-            return render(request, "member.html", 422, session=session, m=detail, request_id=uuid7(), recorded=0,
-                          error=text("member.bad_amount", lang_of(request)))  # fmt: skip
+            return member_page(request, session, detail, 422, error=text("member.bad_amount", lang_of(request)),
+                               form="purchase")  # fmt: skip
         body: dict[str, Any] = {"amount_cents": cents}
         if receipt.strip():
             body["receipt"] = receipt.strip()
@@ -304,12 +317,17 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
         reply = json.loads(applied.reply)
         if not reply["ok"] or applied.conflict:
             error = reply.get("error") or {}
-            return render(request, "member.html", 409, session=session, m=detail, request_id=uuid7(), recorded=0,
-                          error=error.get(lang_of(request)) or text("error.busy", lang_of(request)))  # fmt: skip
+            return member_page(request, session, detail, 409, form="purchase",
+                               error=error.get(lang_of(request)) or text("error.busy", lang_of(request)))  # fmt: skip
         ctx.audit(
             actor(session.user, request), "purchase", detail.code, {"amount_cents": cents, "id": request_id}
         )
         return RedirectResponse(f"/members/{detail.code}?recorded={cents}", status_code=303)
+
+    add_member_actions(router, ctx, cookies, member_page, lang_of)
+    add_segment_pages(router, ctx, cookies, render, lang_of)
+    add_dashboard(router, ctx, cookies, render, lang_of)
+    add_kiosk_pages(router, ctx, cookies, render, lang_of)
 
     # -- audit log (managers) ---------------------------------------------------------------------
     @router.get("/audit")

@@ -11,7 +11,9 @@ capabilities at import), never by the simulated printer, the spool or the vouche
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -24,6 +26,8 @@ from kiosk.hardware.voucher_layout import Block
 
 if TYPE_CHECKING:
     from escpos.escpos import Escpos
+
+log = logging.getLogger(__name__)
 
 
 class PrinterState(Enum):
@@ -131,34 +135,73 @@ class EscposReceiptPrinter:
 
 
 class VoucherSpool:
+    """Thread-safe (one lock around the one connection): the printer worker prints from it while paho's
+    thread keeps the vouchers of the hub's replies. Ordered by insertion, never by the wall clock (a Pi
+    has no RTC: after a power cut its time can be an hour behind the last voucher's). A file that is not
+    a readable database is renamed aside (kept, logged) and a new spool started: the kiosk still starts."""
+
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = FULL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS vouchers (code TEXT PRIMARY KEY, voucher TEXT NOT NULL, "
-            "added REAL NOT NULL, printed REAL)"
-        )
+        self._lock = threading.Lock()
+        self.path = Path(path)
+        self.set_aside_file: Path | None = None  # where an unreadable spool was moved at open
+        try:
+            self.conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", 11) & 0xFF not in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+                raise  # a full or failing disk: a good file stays where it is
+            self.set_aside_file = self.path.with_name(
+                f"{self.path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%S')}"
+            )
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{self.path}{suffix}").exists():
+                    Path(f"{self.path}{suffix}").rename(f"{self.set_aside_file}{suffix}")
+            log.error(
+                "voucher spool unreadable: moved aside, starting a new one",
+                extra={"moved_to": str(self.set_aside_file), "error": str(exc)},
+            )
+            self.conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {check}")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS vouchers (code TEXT PRIMARY KEY, voucher TEXT NOT NULL, "
+                "added REAL NOT NULL, printed REAL)"
+            )
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
 
     def add(self, voucher: dict[str, Any]) -> None:
-        self.conn.execute(
-            "INSERT OR IGNORE INTO vouchers (code, voucher, added) VALUES (?, ?, ?)",
-            (voucher["code"], json.dumps(voucher, ensure_ascii=False), time.time()),
-        )
+        with self._lock:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO vouchers (code, voucher, added) VALUES (?, ?, ?)",
+                (voucher["code"], json.dumps(voucher, ensure_ascii=False), time.time()),
+            )
 
     def mark_printed(self, code: str) -> None:
-        self.conn.execute("UPDATE vouchers SET printed = ? WHERE code = ?", (time.time(), code))
+        with self._lock:
+            self.conn.execute("UPDATE vouchers SET printed = ? WHERE code = ?", (time.time(), code))
 
     def is_printed(self, code: str) -> bool:
-        row = self.conn.execute("SELECT printed FROM vouchers WHERE code = ?", (code,)).fetchone()
+        with self._lock:
+            row = self.conn.execute("SELECT printed FROM vouchers WHERE code = ?", (code,)).fetchone()
         return row is not None and row[0] is not None
 
     def pending(self) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT voucher FROM vouchers WHERE printed IS NULL ORDER BY added")
-        return [json.loads(r[0]) for r in rows]
+        with self._lock:
+            rows = self.conn.execute("SELECT voucher FROM vouchers WHERE printed IS NULL ORDER BY rowid")
+            return [json.loads(r[0]) for r in rows.fetchall()]
 
     def last(self) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT voucher FROM vouchers ORDER BY added DESC LIMIT 1").fetchone()
+        with self._lock:
+            row = self.conn.execute("SELECT voucher FROM vouchers ORDER BY rowid DESC LIMIT 1").fetchone()
         return json.loads(row[0]) if row else None
 
 

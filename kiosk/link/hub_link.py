@@ -12,9 +12,11 @@ What it guarantees (DESIGN §3, §6):
 - A persistent session (`clean_start=False` + SessionExpiryInterval; the client id is the kiosk's user
   name, which the broker enforces): replies published while the kiosk was down or restarting wait at
   the broker and are delivered when it comes back.
-- A reply removes its request (deletes are batched: one fsync per batch; a delete lost in a crash only
-  means a resend, which the hub answers from its stored reply, so `on_reply` can see an id twice across
-  a restart). Replies whose id is not waiting (unknown, duplicate, forged) are counted and ignored.
+- A reply removes its request only after `on_reply` returned (so what the callback stores, e.g. a voucher,
+  is durable before the request can no longer be resent). Deletes are batched: one fsync per batch; a
+  delete lost in a crash only means a resend, which the hub answers from its stored reply, so `on_reply`
+  can see an id twice across a restart. Replies whose id is not waiting (unknown, duplicate, forged) are
+  counted and ignored.
 - Unanswered requests are resent (same id; the hub dedupes) once they are `resend_after` seconds old,
   while the broker is connected and the hub reports "online", and only when the hub has sent this kiosk
   no reply for `resend_after` seconds: a hub working through a backlog is not sent it again, and a hub
@@ -377,15 +379,18 @@ class HubLink:
                 self._unacked.discard(rid)
             self._last_reply_at = time.monotonic()
             self.counters["replies"] += 1
-            member, at = reply.get("member"), reply.get("at")
-            error = reply.get("error")
-            ok_member = reply.get("ok") is True and isinstance(member, dict) and isinstance(at, str)
-            unknown_card = isinstance(error, dict) and error.get("code") == "unknown_card"
+        # on_reply first: what it keeps (a voucher in the spool) is on disk before the request may leave the
+        # outbox, so a power cut in between loses neither (the request is resent, the hub answers again)
+        self._call(self.on_reply, rid, reply)
+        member, at = reply.get("member"), reply.get("at")
+        error = reply.get("error")
+        ok_member = reply.get("ok") is True and isinstance(member, dict) and isinstance(at, str)
+        unknown_card = isinstance(error, dict) and error.get("code") == "unknown_card"
+        with self._lock:
             self._answered.append(
                 _Answered(rid, item.request.card, member if ok_member else None, at, unknown_card)
             )
             self._status_changed()
-        self._call(self.on_reply, rid, reply)
         self._notify_state()
 
     def _on_hub_status(self, payload: bytes) -> None:

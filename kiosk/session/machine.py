@@ -136,7 +136,7 @@ def _counts(value: Any) -> dict[str, int]:
     return {k: v for k, v in value.items() if isinstance(k, str) and _is_int(v)}
 
 
-def _vouchers(reply: dict[str, Any]) -> list[dict[str, Any]]:
+def reply_vouchers(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """Every voucher of a reply: `vouchers` when there are several (it then repeats `voucher`)."""
     many = reply.get("vouchers")
     items = many if isinstance(many, list) else [reply.get("voucher")]
@@ -422,7 +422,7 @@ class Session:
 
     def _on_reply(self, event: HubReply, now: float, out: list[Command]) -> None:
         reply = event.reply if isinstance(event.reply, dict) else {}
-        vouchers = _vouchers(reply)
+        vouchers = reply_vouchers(reply)
         for voucher in vouchers:
             out.append(PrintVoucher(voucher))
         if vouchers:
@@ -455,7 +455,7 @@ class Session:
         if member is None:
             self._enter(Screen.MESSAGE, now, member=None, effects=(), message=notices.BAD_REPLY)
             return
-        vouchers = _vouchers(reply)
+        vouchers = reply_vouchers(reply)
         self._enter(
             Screen.WELCOME,
             now,
@@ -519,7 +519,7 @@ class Session:
             self._enter(Screen.MESSAGE, now, message=_error_words(_error(reply)))
             return
         member = self._show_member(reply.get("member")) or self._view.member
-        vouchers = _vouchers(reply)
+        vouchers = reply_vouchers(reply)
         if not vouchers:
             self._enter(Screen.MESSAGE, now, member=member, message=notices.REDEEM_NO_VOUCHER)
             return

@@ -2,7 +2,10 @@
 
 Importing this package prepares Kivy's environment before any of its modules imports Kivy (Kivy reads
 these variables once, at its own import): no ~/.kivy (KIVY_HOME in the temp dir, or the caller's), no
-command-line parsing (the kiosk has its own), no log file, Kivy's records go through Python's logging.
+command-line parsing (the kiosk has its own), no log file, Kivy's records go through Python's logging,
+and Kivy's *interrupt* clock: a Clock trigger fired from another thread (a card tap, a hub reply, through
+the presenter) wakes the UI loop at once instead of waiting for the next frame, so the loop may run at a
+low frame rate while idle (kiosk.ui.pace).
 `setdefault`: an operator can still override any of them from the environment.
 """
 
@@ -16,3 +19,4 @@ os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / f"fidelio-k
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ.setdefault("KIVY_CLOCK", "interrupt")

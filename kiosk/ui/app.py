@@ -10,6 +10,11 @@ second time (the classic double tap on a Raspberry Pi): it is removed, and so is
 provider Kivy adds by itself (on Linux it never receives anything). Right-click multitouch emulation
 (the red dots) is off.
 
+Start-up: only the attract screen's module and widgets are made before the first frame; the other screens'
+modules are imported just after it (`load_screens`), each screen's widgets when it is first shown, and the
+voucher renderer (Pillow, qrcode) when a voucher is first previewed. The loop runs at 30 frames/s while
+the kiosk is used and slows down on an idle attract screen (kiosk.ui.pace).
+
 Wiring (the composition root's job)::
 
     app = KioskApp(branding, presenter.post, size=(800, 480), fullscreen=True,
@@ -33,12 +38,11 @@ from kivy.graphics.texture import Texture
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.screenmanager import Screen as KivyScreen
 
-from kiosk.hardware.png_render import render_png
-from kiosk.hardware.voucher_layout import voucher_layout
 from kiosk.session.model import Intent, Screen, View
 from kiosk.ui.branding import Branding, rgba
-from kiosk.ui.chrome import Ctx, ScreenPart
-from kiosk.ui.screens import all_parts
+from kiosk.ui.chrome import Ctx
+from kiosk.ui.pace import BUSY_FPS, FramePacer
+from kiosk.ui.screens import Parts
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import png_texture
 
@@ -57,7 +61,7 @@ def configure_kivy(size: tuple[int, int], fullscreen: bool) -> None:
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
-    Config.set("graphics", "maxfps", "30")  # nothing here animates: fewer frames, less CPU when idle
+    Config.set("graphics", "maxfps", str(int(BUSY_FPS)))  # nothing animates; kiosk.ui.pace slows it idle
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "keyboard_mode", "system")  # our own keyboard widget; Kivy's VKeyboard never pops up
     for option in Config.options("input"):
@@ -84,13 +88,9 @@ class KioskApp(App):
         self._on_ready = on_ready
         self._owner = threading.current_thread()  # the thread that will run() the app
         self._view: View | None = None
-        self._parts: dict[Screen, ScreenPart] = {}
-        for part in all_parts():
-            for screen in part.screens:
-                self._parts[screen] = part
-        missing = [s for s in Screen if s not in self._parts]
-        assert not missing, f"no screen part for {missing}"
+        self._parts = Parts()
         self._manager: ScreenManager | None = None
+        self.pacer: FramePacer | None = None
         self._voucher_cache: dict[tuple[str, str], Texture] = {}
         self.renders = 0
 
@@ -105,21 +105,23 @@ class KioskApp(App):
         if not self._fullscreen and tuple(Window.size) != self._size:
             Window.size = self._size
         Window.clearcolor = rgba("#F3F5F7")
-        manager = ScreenManager(transition=NoTransition())
-        for screen in Screen:
-            manager.add_widget(KivyScreen(name=screen.value))
+        manager = ScreenManager(transition=NoTransition())  # a Kivy screen per `Screen`, made on first use
         self._manager = manager
         Window.bind(on_resize=lambda *_: self._redraw())
         return manager
 
     def on_start(self) -> None:
         from kivy.base import EventLoop
+        from kivy.clock import Clock
+        from kivy.core.window import Window
         from kivy.input.providers.mouse import MouseMotionEventProvider
 
         for provider in list(EventLoop.input_providers):
             if not isinstance(provider, MouseMotionEventProvider):
                 EventLoop.remove_input_provider(provider)
         self._owner = threading.current_thread()
+        self.pacer = FramePacer(Clock, lambda: self._view is None or self._view.screen == Screen.ATTRACT)
+        Window.bind(on_motion=self.pacer.busy, on_key_down=self.pacer.busy)  # any touch, any key
         if self._view is not None:
             self._redraw()
         if self._on_ready is not None:
@@ -138,8 +140,14 @@ class KioskApp(App):
             return
         previous, self._view = self._view, view
         if previous is None or previous.screen != view.screen:
-            self._parts[view.screen].enter(view)
+            self._parts.get(view.screen).enter(view)
+            if self.pacer is not None:
+                self.pacer.busy()
         self._redraw()
+
+    def load_screens(self) -> None:
+        """Import every screen's module now (after the first frame), not on a customer's first tap."""
+        self._parts.load_all()
 
     def send(self, intent: Intent) -> None:
         self._send_intent(intent)
@@ -173,10 +181,16 @@ class KioskApp(App):
         width, height = (int(v) for v in Window.size)
         theme = Theme(self.branding, width, height)
         ctx = Ctx(view, theme, self.send, self._voucher_texture, rebuild=self._redraw)
-        screen = manager.get_screen(view.screen.value)
+        name = view.screen.value
+        if not manager.has_screen(name):
+            manager.add_widget(KivyScreen(name=name))
+        screen = manager.get_screen(name)
         screen.clear_widgets()
-        screen.add_widget(self._parts[view.screen].build(ctx))
-        manager.current = view.screen.value
+        screen.add_widget(self._parts.get(view.screen).build(ctx))
+        left = manager.current_screen
+        manager.current = name
+        if left is not None and left is not screen:
+            left.clear_widgets()  # a screen left is rebuilt from its next view: keep no widgets, no textures
         self.renders += 1
 
     def _voucher_texture(self, voucher: dict[str, Any]) -> Texture:
@@ -186,6 +200,9 @@ class KioskApp(App):
         if key not in self._voucher_cache:
             if len(self._voucher_cache) > 8:
                 self._voucher_cache.clear()
+            from kiosk.hardware.png_render import render_png  # Pillow + qrcode: only for a voucher
+            from kiosk.hardware.voucher_layout import voucher_layout
+
             png = render_png(voucher_layout(self.branding.shop_name, voucher, lang))
             self._voucher_cache[key] = png_texture(png)
         return self._voucher_cache[key]

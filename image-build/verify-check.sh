@@ -1,0 +1,71 @@
+#!/bin/bash
+# shellcheck disable=SC2016  # the bash -c snippets expand inside the VM, on purpose
+# Inside the verification VM only (image-build/verify.sh installs it; the real image never has it):
+# check what first boot did and that the role's services run, print "FIDELIO-CHECK ok|FAIL <what>"
+# lines on the serial console, then power the VM off.
+set -uo pipefail
+PY=/opt/fidelio/venv/bin/python
+ok() { echo "FIDELIO-CHECK ok $*"; }
+fail() { echo "FIDELIO-CHECK FAIL $*"; }
+check() { # check WHAT COMMAND...
+  local what="$1"; shift
+  if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi
+}
+wait_for() { # wait_for SECONDS COMMAND...
+  local left="$1"; shift
+  until "$@" >/dev/null 2>&1; do
+    left=$((left - 2)); [ "$left" -gt 0 ] || return 1; sleep 2
+  done
+}
+active() { [ "$(systemctl is-active "$1")" = active ]; }
+
+echo "FIDELIO-CHECK start $(date -u +%FT%TZ) uptime $(cut -d' ' -f1 /proc/uptime)s"
+role="$(cat /data/fidelio/role 2>/dev/null)"
+check "role $role" test -n "$role"
+check "status ok" "$PY" -c 'import json, sys; sys.exit(not json.load(open("/data/fidelio/status.json"))["ok"])'
+sed 's/^/FIDELIO-CHECK status: /' /data/fidelio/status.json
+check "boot partition clean" bash -c '! ls /boot/firmware/fidelio-kiosk.toml /boot/firmware/fidelio-hub.toml /boot/firmware/wifi.toml 2>/dev/null | grep -q .'
+check "data partition" bash -c '[ "$(findmnt -n -o SOURCE /data)" = "$(blkid -L fidelio-data)" ]'
+
+if [ "$role" = hub ]; then
+  check "wifi keyfile 0600" bash -c '[ "$(stat -c %a:%U /etc/NetworkManager/system-connections/fidelio-wifi.nmconnection)" = 600:root ]'
+  for unit in fidelio-mosquitto fidelio-hub; do
+    if wait_for 300 active "$unit"; then ok "$unit active"; else fail "$unit active"; systemctl status "$unit" --no-pager | sed 's/^/FIDELIO-CHECK   /'; fi
+  done
+  check "backup timer" active fidelio-backup.timer
+  # a kiosk through the TLS listener, with the file the hub's first boot made for it
+  cp /boot/firmware/fidelio-kiosks/comptoir.toml /tmp/comptoir.toml
+  if "$PY" - <<'PY'; then ok "kiosk answered"; else fail "kiosk answered"; fi
+import dataclasses
+from kiosk.provisioning import load_provisioning
+from kiosk.simple_client import SimpleHubClient
+prov = dataclasses.replace(load_provisioning("/tmp/comptoir.toml"), host="localhost")
+client = SimpleHubClient(prov)
+client.connect()
+reply = client.request("enrol", "pcsc:04A1B2C3", {"consents": {"email": False, "sms": False}})
+print("FIDELIO-CHECK reply", reply.get("ok"), reply.get("member", {}).get("code"))
+raise SystemExit(0 if reply["ok"] else 1)
+PY
+  # the watchdog: a hub that stops answering (SIGSTOP) is killed and started again by systemd
+  pid="$(systemctl show -p MainPID --value fidelio-hub)"
+  restarts="$(systemctl show -p NRestarts --value fidelio-hub)"
+  kill -STOP "$pid"
+  echo "FIDELIO-CHECK stopped fidelio-hub pid $pid (restarts so far: $restarts)"
+  if wait_for 240 bash -c "[ \"\$(systemctl show -p NRestarts --value fidelio-hub)\" -gt $restarts ] && [ \"\$(systemctl show -p MainPID --value fidelio-hub)\" != $pid ] && [ \"\$(systemctl is-active fidelio-hub)\" = active ]"; then
+    ok "watchdog restarted fidelio-hub"
+  else
+    fail "watchdog restarted fidelio-hub"
+  fi
+  journalctl -u fidelio-hub --no-pager -o cat | grep -i -m3 watchdog | sed 's/^/FIDELIO-CHECK journal: /'
+  check "hub ledger sound" runuser -u fidelio -- /opt/fidelio/venv/bin/fidelio-hub --data /data/hub check
+elif [ "$role" = kiosk ]; then
+  check "kiosk credentials 0600 kiosk" bash -c '[ "$(stat -c %a:%U /data/kiosk/fidelio-kiosk.toml)" = 600:kiosk ]'
+  if wait_for 300 active fidelio-kiosk; then ok "fidelio-kiosk active"; else fail "fidelio-kiosk active"; fi
+  systemctl status fidelio-kiosk --no-pager 2>&1 | head -12 | sed 's/^/FIDELIO-CHECK   /'
+  journalctl -u fidelio-kiosk --no-pager -o cat | tail -5 | sed 's/^/FIDELIO-CHECK journal: /'
+fi
+for unit in $(systemctl list-units --failed --plain --no-legend | awk '{print $1}'); do
+  echo "FIDELIO-CHECK failed unit: $unit"
+done
+echo "FIDELIO-CHECK end uptime $(cut -d' ' -f1 /proc/uptime)s"
+systemctl poweroff --no-block

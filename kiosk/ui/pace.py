@@ -1,0 +1,64 @@
+"""How often Kivy's loop turns: `busy_fps` while someone uses the kiosk, `idle_fps` once the attract
+screen has been left alone for `linger` seconds (a kiosk spends most of its life there).
+
+Kivy's loop polls SDL for touches and the clock once per frame, drawn or not: at 30 frames/s that costs
+~2 % of a core with nothing on screen changing. Idle, 10 frames/s still sees a touch within 100 ms; the
+first touch (or any screen change) brings the loop back to `busy_fps` at once.
+
+Card taps and hub replies do not wait for a frame: they reach the UI through a Clock trigger fired from
+another thread, and with Kivy's *interrupt* clock (KIVY_CLOCK=interrupt, set by `kiosk.ui`) a trigger
+wakes the sleeping loop at once, whatever the frame rate.
+
+Kivy reads `Clock._max_fps` on every frame (kivy/clock.py, `idle`). Its clock resolution, left to
+itself, is 1 / (3 × maxfps) — 33 ms at 10 frames/s — and the interrupt clock does not sleep when the next
+event is due within ~1.8 resolutions: it spins instead. The resolution is therefore pinned here.
+On another clock (an operator's KIVY_CLOCK) the pacer keeps `busy_fps`: triggers would wait for a frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+BUSY_FPS = 30.0
+IDLE_FPS = 10.0
+LINGER_SECONDS = 5.0
+CLOCK_RESOLUTION = 0.004  # seconds; Kivy's own at 60 frames/s is 0.0056
+
+
+class FramePacer:
+    def __init__(
+        self,
+        clock: Any,
+        may_idle: Callable[[], bool],
+        *,
+        busy_fps: float = BUSY_FPS,
+        idle_fps: float = IDLE_FPS,
+        linger: float = LINGER_SECONDS,
+    ) -> None:
+        from kivy.clock import ClockBaseInterruptBehavior
+
+        self._clock = clock
+        self._may_idle = may_idle
+        self.busy_fps = busy_fps
+        # on any other clock a trigger waits for the next frame: a slow idle loop would delay card taps
+        self.idle_fps = idle_fps if isinstance(clock, ClockBaseInterruptBehavior) else busy_fps
+        clock.clock_resolution = CLOCK_RESOLUTION
+        self._calm_down = clock.create_trigger(self._slow_down, linger)
+        self.busy()
+
+    @property
+    def fps(self) -> float:
+        return float(self._clock._max_fps)
+
+    def busy(self, *_args: Any) -> None:
+        """Something happened (a touch, a key, a new screen): full frame rate for `linger` seconds more.
+
+        Returns None: bound to Window events, it must not stop their dispatch."""
+        self._clock._max_fps = self.busy_fps
+        self._calm_down.cancel()
+        self._calm_down()
+
+    def _slow_down(self, _dt: float) -> None:
+        if self._may_idle():
+            self._clock._max_fps = self.idle_fps
