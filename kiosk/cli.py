@@ -39,9 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.lang:
         config = config.model_copy(update={"display": config.display.model_copy(update={"lang": args.lang})})
     from kiosk.app import build_kiosk
-    from kiosk.run import has_display, run_screen, run_stdin
-
     from kiosk.link.outbox import OutboxError
+    from kiosk.run import has_display, run_screen, run_stdin
 
     try:
         runtime = build_kiosk(config)
