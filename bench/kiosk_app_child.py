@@ -20,17 +20,8 @@ import sys
 import threading
 import time
 
-import kiosk.ui
-
-
-def _first_frame(callback) -> None:  # type: ignore[no-untyped-def]
-    from kivy.core.window import Window
-
-    def once(*_args: object) -> None:
-        Window.unbind(on_flip=once)
-        callback()
-
-    Window.bind(on_flip=once)
+import kiosk.ui  # noqa: F401  (Kivy's environment, before Kivy is imported)
+from kiosk.ui.pace import after_first_frame
 
 
 def hello(idle: float) -> int:
@@ -44,7 +35,7 @@ def hello(idle: float) -> int:
             return Label(text="Hello")
 
         def on_start(self) -> None:
-            _first_frame(lambda: (print("READY", flush=True), Clock.schedule_once(done, idle)))
+            after_first_frame(lambda: (print("READY", flush=True), Clock.schedule_once(done, idle)))
 
         def on_stop(self) -> None:
             if idle:

@@ -23,6 +23,7 @@ from hub.service.systemd import Notifier
 if TYPE_CHECKING:  # the web's modules load only when a hub runs (not for init, check, kiosk add)
     from hub.ledger.reads import ReadConnections
     from hub.web.server import WebServer
+    from hub.webhooks import WebhookDispatcher
 
 log = logging.getLogger("fidelio.hub")
 
@@ -132,14 +133,19 @@ class Hub:
     service: HubService
     web: WebServer
     reader: ReadConnections
+    webhooks: WebhookDispatcher | None = None
 
     def start(self) -> None:
         self.web.start()  # binds first: a port in use fails before READY
         self.service.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
 
     def stop(self) -> None:
         self.web.stop()  # no new writes, then the writer finishes its batch
         self.service.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         self.reader.close()
 
     def run_until(self, stop: threading.Event) -> int:
@@ -176,9 +182,13 @@ def open_web(
 
 
 def open_hub(data: Path, notifier: Notifier | None = None) -> Hub:
+    from hub.webhooks import WebhookDispatcher
+
     service = open_hub_service(data, notifier)
     web, connections = open_web(data, service)
-    return Hub(service, web, connections)
+    webhooks = WebhookDispatcher(HubPaths(data).root)
+    service.event_listeners.append(webhooks.offer)
+    return Hub(service, web, connections, webhooks)
 
 
 def check_hub(data: Path) -> list[str]:

@@ -59,10 +59,21 @@ def _parser() -> argparse.ArgumentParser:
     asub = apikey.add_subparsers(dest="apikey_command", required=True)
     aadd = asub.add_parser("add", help="make a key; it is shown once")
     aadd.add_argument("name")
-    aadd.add_argument("--scope", required=True, help="comma-separated: lookup, purchase, vouchers")
+    aadd.add_argument("--scope", required=True, help="comma-separated: lookup, purchase, vouchers, redeem")
     asub.add_parser("list", help="list keys (never the secrets)")
     arev = asub.add_parser("revoke", help="revoke a key")
     arev.add_argument("name")
+
+    webhook = sub.add_parser(
+        "webhook", help="signed webhooks (HMAC-SHA256) of applied events: add, list, remove"
+    )
+    wsub = webhook.add_subparsers(dest="webhook_command", required=True)
+    wadd = wsub.add_parser("add", help="add an endpoint; its signing secret is shown once")
+    wadd.add_argument("url", help="https://…, or http://127.0.0.1:… for a receiver on this machine")
+    wadd.add_argument("--events", required=True, help="comma-separated event types, e.g. purchase,redeem")
+    wsub.add_parser("list", help="list endpoints (never the secrets)")
+    wrem = wsub.add_parser("remove", help="remove an endpoint")
+    wrem.add_argument("id")
 
     sub.add_parser("run", help="run the hub service, the staff web and the HTTP API")
     sub.add_parser("check", help="check the ledger: integrity and projection == fold of postings")
@@ -94,6 +105,30 @@ def _run(data: Path) -> int:
     endpoint = hub.service.endpoint
     log.info("hub starting", extra={"data": str(data), "broker": f"{endpoint.host}:{endpoint.port}"})
     return hub.run_until(stop)
+
+
+def _webhook(data: Path, args: argparse.Namespace) -> int:
+    from hub.config import HubPaths
+    from hub.webhooks import WebhookError, add_endpoint, load_endpoints, remove_endpoint
+
+    root = HubPaths(data).root
+    try:
+        if args.webhook_command == "add":
+            endpoint = add_endpoint(root, args.url, args.events)
+            print(f"Webhook {endpoint.id} ajouté / added: {endpoint.url} ({', '.join(endpoint.events)})")
+            print(
+                f"Secret de signature (affiché une seule fois) / signing secret (shown once): {endpoint.secret}"
+            )
+        elif args.webhook_command == "list":
+            for e in load_endpoints(root):
+                print(f"{e.id}\t{e.url}\t{','.join(e.events)}\tadded {e.added_at}")
+        else:
+            remove_endpoint(root, args.id)
+            print(f"Webhook {args.id} supprimé / removed")
+    except WebhookError as exc:
+        print(f"fidelio-hub: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,14 +184,20 @@ def main(argv: list[str] | None = None) -> int:
             from hub.web.staff_cli import apikey_command
 
             return apikey_command(data, args)
+        if args.command == "webhook":
+            return _webhook(data, args)
         if args.command == "backup":
             from hub.backup import BackupError, backup_ledger
+            from hub.restore import write_last_run
 
             try:
                 result = backup_ledger(data, to=args.to, keep=args.keep)
             except BackupError as exc:
+                write_last_run(data, {"ok": False, "error": str(exc), "keep": args.keep})
                 print(f"fidelio-hub: {exc}", file=sys.stderr)
                 return 1
+            write_last_run(data, {"ok": True, "file": result.path.name, "events": result.events,
+                                  "keep": args.keep})  # fmt: skip
             print(f"Sauvegarde / backup: {result.path} ({result.events} events)")
             for old in result.removed:
                 print(f"  supprimée / removed: {old}")

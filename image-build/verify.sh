@@ -10,7 +10,8 @@
 #     active, a kiosk answered through the TLS listener, the hub SIGSTOPped and restarted by its watchdog;
 #   boot 2, kiosk role (a fresh disk): the file the hub made -> the kiosk service started and notified
 #     READY (its launcher, headless: no display in the VM), the credentials in /data, gone from boot.
-# Usage: image-build/verify.sh [--keep]   (WORK=DIR, default /var/tmp/fidelio-verify)
+# Usage: image-build/verify.sh [--keep]   (WORK=DIR, default /var/tmp/fidelio-verify;
+#        FIDELIO_VERIFY_CACHE=DIR reuses the debootstrapped root of an earlier run)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -19,6 +20,8 @@ ROOT="$WORK/rootfs"
 FILES="$HERE/stage-fidelio/00-fidelio/files"
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 KEEP="${1:-}"
+# FIDELIO_VERIFY_CACHE=DIR keeps the debootstrapped root between runs (development; CI starts afresh).
+CACHE="${FIDELIO_VERIFY_CACHE:-}"
 t0=$(date +%s)
 say() { echo "verify: [$(( $(date +%s) - t0 ))s] $*"; }
 
@@ -49,11 +52,18 @@ trap cleanup_mounts EXIT
 # --- 1. the root file system ------------------------------------------------------------------------
 rm -rf "$WORK"
 mkdir -p "$WORK"
-say "debootstrap bookworm arm64 from $MIRROR"
-debootstrap --arch=arm64 --variant=minbase \
-  --include=systemd,systemd-sysv,udev,dbus,kmod,iproute2,linux-image-arm64,initramfs-tools,ca-certificates,python3,python3-venv,e2fsprogs,dosfstools,fdisk,util-linux,procps \
-  bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -30 "$WORK/debootstrap.log"; exit 1; }
-say "debootstrap done"
+if [ -n "$CACHE" ] && [ -f "$CACHE/bootstrap.tar" ]; then
+  say "debootstrapped root from $CACHE/bootstrap.tar"
+  mkdir -p "$ROOT"
+  tar -C "$ROOT" -xpf "$CACHE/bootstrap.tar"
+else
+  say "debootstrap bookworm arm64 from $MIRROR"
+  debootstrap --arch=arm64 --variant=minbase \
+    --include=systemd,systemd-sysv,udev,dbus,kmod,iproute2,linux-image-arm64,initramfs-tools,ca-certificates,python3,python3-venv,e2fsprogs,dosfstools,fdisk,util-linux,procps \
+    bookworm "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -30 "$WORK/debootstrap.log"; exit 1; }
+  say "debootstrap done"
+  if [ -n "$CACHE" ]; then mkdir -p "$CACHE" && tar -C "$ROOT" -cpf "$CACHE/bootstrap.tar" .; fi
+fi
 
 for m in proc sys dev dev/pts; do mkdir -p "$ROOT/$m"; done
 mount -t proc proc "$ROOT/proc"
@@ -66,7 +76,14 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tfidelio\n' >"$ROOT/etc/hosts"
 # --- 2. stage-fidelio's scripts, as pi-gen runs them --------------------------------------------------
 say "stage-payload.sh + install.sh (inside the arm64 root)"
 PYTHON="$PYTHON" "$FILES/stage-payload.sh" "$ROOT"
-chroot "$ROOT" /opt/fidelio/image/install.sh >"$WORK/install.log" 2>&1 || { tail -40 "$WORK/install.log"; exit 1; }
+# This machine may reach PyPI through a proxy with its own certificate authority: the root's pip is
+# given this machine's CA bundle, for the verification only (the image build has plain internet).
+cp /etc/ssl/certs/ca-certificates.crt "$ROOT/tmp/host-ca.crt"
+# A clean environment: nothing of this machine's (its pip settings, its CA variables) leaks in.
+chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 PIP_CERT=/tmp/host-ca.crt \
+  /opt/fidelio/image/install.sh >"$WORK/install.log" 2>&1 ||
+  { tail -40 "$WORK/install.log"; exit 1; }
+rm -f "$ROOT/tmp/host-ca.crt"
 tail -1 "$WORK/install.log"
 # What Raspberry Pi OS has and minbase lacks: the boot partition's mount point (the Pi's firmware
 # partition) and a console on the VM's serial port.
@@ -89,7 +106,7 @@ TTYPath=/dev/ttyAMA0
 [Install]
 WantedBy=multi-user.target
 UNIT
-chroot "$ROOT" systemctl enable fidelio-check.service >/dev/null 2>&1
+chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin systemctl enable fidelio-check.service >/dev/null 2>&1
 # The VM has no display: the kiosk runs headless (the launcher execs fidelio-kiosk, which reads
 # commands from a console); its screen, READY and watchdog are tested on Xvfb (tests/test_appliance_screen.py).
 install -d "$ROOT/etc/systemd/system/fidelio-kiosk.service.d"

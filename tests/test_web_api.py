@@ -21,7 +21,7 @@ def hub():
         web_hub.seed = seed_members(web_hub)  # type: ignore[attr-defined]
         web_hub.add_key("pos", ["lookup", "purchase", "vouchers"])
         web_hub.add_key("kiosk-reader", ["lookup"])
-        web_hub.add_key("fuzz", ["lookup", "purchase", "vouchers"])
+        web_hub.add_key("fuzz", ["lookup", "purchase", "vouchers", "redeem"])
         yield web_hub
 
 
@@ -144,6 +144,8 @@ def test_the_openapi_document_describes_the_api(hub: WebHub):
     doc = httpx.get(f"{hub.url}/api/v1/openapi.json").json()
     assert set(doc["paths"]) == {
         "/members/lookup",
+        "/members/{code}/redeem",
+        "/rewards",
         "/purchases",
         "/vouchers/{code}",
         "/vouchers/{code}/redeem",
@@ -184,4 +186,4 @@ def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_documen
             )
 
         explore()
-    assert len(tried) == 4 and min(tried.values()) >= 10, tried
+    assert len(tried) == 6 and min(tried.values()) >= 10, tried

@@ -74,7 +74,7 @@ def test_run_serves_web_and_api_over_tls_with_the_shop_ca(data_dir: Path):
     with sqlite3.connect(paths.ledger) as db:
         stored = db.execute("SELECT secret_sha256 FROM api_keys").fetchone()[0]
         hashed = db.execute("SELECT password_hash FROM staff_users WHERE name = 'ada'").fetchone()[0]
-    assert key.rsplit("_", 1)[-1] not in stored and hashed.startswith("$argon2id$")
+    assert key.split("_", 2)[2] not in stored and hashed.startswith("$argon2id$")  # fk_<id>_<secret>
 
     broker = BrokerProcess(data_dir, data_dir.parent / "mosquitto.log")
     broker.start()

@@ -99,3 +99,42 @@ def test_redirects_stay_on_this_site():
     assert safe_next("/members?q=cam") == "/members?q=cam"
     for bad in ("https://evil.example", "//evil.example", "/\\evil.example", None, ""):
         assert safe_next(bad) == "/"
+
+
+def test_a_signed_change_reads_points_as_integers_and_the_kitty_as_euros():
+    from hub.web.member_actions import parse_delta
+
+    assert parse_delta("+50", "points") == 50 and parse_delta(" - 20 ", "stamps") == -20
+    assert parse_delta("-2,50", "cashback_cents") == -250 and parse_delta("3", "cashback_cents") == 300
+    assert parse_delta("1,5", "cashback_cents") == 150
+    for bad in ("0", "+0", "abc", "1.5", "", "--3"):
+        assert parse_delta(bad, "points") is None
+
+
+def test_a_provisioning_file_is_given_once_and_not_after_its_time():
+    from hub.web.kiosks_page import OneTimeFiles
+
+    clock = Clock()
+    files = OneTimeFiles(ttl=600, clock=clock)
+    token = files.put("caisse", "secret")
+    assert files.take(token) == ("caisse", "secret") and files.take(token) is None
+    late = files.put("caisse", "secret")
+    clock.now += 601
+    assert files.take(late) is None and files.take("forged") is None
+
+
+def test_the_status_board_keeps_each_kiosks_last_status_of_this_shop_only():
+    from hub.service.kiosk_status import KioskStatusBoard
+
+    board = KioskStatusBoard("boutique")
+    assert board.kiosk_of("fidelio/v1/boutique/kiosk/comptoir/status") == "comptoir"
+    assert board.kiosk_of("fidelio/v1/autre/kiosk/comptoir/status") is None
+    assert board.kiosk_of("fidelio/v1/boutique/kiosk/comptoir/request") is None
+    board.update("comptoir", b'{"state": "online", "queue": 2}', "t1")
+    board.update("comptoir", b'{"state": "lost"}', "t2")
+    board.update("terrasse", b"not json", "t3")
+    snap = board.snapshot()
+    assert snap["comptoir"] == {"status": {"state": "lost"}, "received_at": "t2"}
+    assert snap["terrasse"]["status"] == {"state": "unreadable"}
+    board.update("terrasse", b"", "t4")  # a cleared retained message
+    assert "terrasse" not in board.snapshot()

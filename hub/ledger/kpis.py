@@ -84,99 +84,89 @@ def compute(conn: sqlite3.Connection, now: datetime) -> Kpis:
         cur.execute("COMMIT")
 
 
+def month_bounds(months: list[str]) -> list[tuple[str, str]]:
+    """[start, end) of each month in ledger time text ("2026-03" -> "2026-03-01T…Z", "2026-04-01T…Z")."""
+    starts = [f"{m}-01T00:00:00.000000Z" for m in months]
+    year, month = (int(x) for x in months[-1].split("-"))
+    after = f"{year + month // 12:04d}-{month % 12 + 1:02d}-01T00:00:00.000000Z"
+    return list(zip(starts, [*starts[1:], after], strict=True))
+
+
+#: Per month, each a range of one index (a count over a range is cheaper than a GROUP BY on substr()).
+_MONTHLY = {
+    "enrolled": "SELECT COUNT(*), 0 FROM members INDEXED BY members_enrolled WHERE enrolled_at >= ? AND "
+    f"enrolled_at < ? AND {LIVE}",
+    "visits": "SELECT COUNT(*), 0 FROM postings INDEXED BY postings_visit_at WHERE account = 'visits' AND delta > 0 "
+    "AND at >= ? AND at < ?",
+    "member_spend": "SELECT COALESCE(SUM(delta), 0), COUNT(*) FROM postings INDEXED BY postings_purchase_at "
+    "WHERE account = 'spend_cents' AND rule = 'purchase' AND at >= ? AND at < ?",
+    "anonymous_spend": "SELECT COALESCE(SUM(json_extract(body, '$.amount_cents')), 0), COUNT(*) FROM events "
+    "INDEXED BY events_anonymous_purchase WHERE type = 'purchase' AND member_id IS NULL AND ok = 1 "
+    "AND received_at >= ? AND received_at < ?",
+    "card_spend": "SELECT COALESCE(SUM(amount_cents), 0), COUNT(*) FROM card_spend WHERE at >= ? AND at < ?",
+    "vouchers_issued": "SELECT COUNT(*), COUNT(used_at) FROM vouchers INDEXED BY vouchers_issued "
+    "WHERE issued_at >= ? AND issued_at < ?",
+}
+
+
 def _compute(cur: sqlite3.Cursor, now: datetime) -> Kpis:
-    d30, d90, d365 = (iso(now - timedelta(days=n)) for n in (30, 90, 365))
+    """The "12 months" figures are the 12 calendar months the charts show, this one included."""
+    d30, d90 = (iso(now - timedelta(days=n)) for n in (30, 90))
     months = last_months(now)
-    since = months[0] + "-01T00:00:00.000000Z"
-    members, active_30, active_90, points, stamps, kitty = cur.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(last_activity_at >= ?), 0), COALESCE(SUM(last_activity_at >= ?), 0), "
-        f"(SELECT COALESCE(SUM(points), 0) FROM members WHERE merged_into IS NULL), "
-        f"(SELECT COALESCE(SUM(stamps), 0) FROM members WHERE merged_into IS NULL), "
-        f"(SELECT COALESCE(SUM(cashback_cents), 0) FROM members WHERE merged_into IS NULL) "
-        f"FROM members WHERE {LIVE}",
-        (d30, d90),
-    ).fetchone()
+    bounds = month_bounds(months)
+    live = f"({LIVE})"
+    # One scan of the members projection for every per-member figure (merged members hold nothing).
+    members, active_30, active_90, points, stamps, kitty = (
+        int(v or 0)
+        for v in cur.execute(
+            f"SELECT SUM({live}), SUM({live} AND last_activity_at >= ?), SUM({live} AND last_activity_at >= ?), "
+            "SUM(points), SUM(stamps), SUM(cashback_cents) FROM members",
+            (d30, d90),
+        ).fetchone()
+    )
     visits_90, visitors_90 = cur.execute(
         "SELECT COUNT(*), COUNT(DISTINCT member_id) FROM postings INDEXED BY postings_visit_at "
         "WHERE account = 'visits' AND delta > 0 AND at >= ?",
         (d90,),
     ).fetchone()
-    spend, purchases = cur.execute(
-        "SELECT COALESCE(SUM(delta), 0), COUNT(*) FROM postings INDEXED BY postings_purchase_at "
-        "WHERE account = 'spend_cents' AND rule = 'purchase' AND at >= ?",
-        (d365,),
-    ).fetchone()
-    anon_spend, anon_count = _anonymous(cur, d365)
-    issued, used = cur.execute(
-        "SELECT COUNT(*), COALESCE(SUM(used_at IS NOT NULL), 0) FROM vouchers WHERE issued_at >= ?", (since,)
-    ).fetchone()
-
-    def by_month(sql: str, params: tuple = ()) -> list[int]:
-        found = dict(cur.execute(sql, (since, *params)).fetchall())
-        return [int(found.get(m, 0)) for m in months]
-
+    series: dict[str, tuple[list[int], list[int]]] = {}
+    for name, sql in _MONTHLY.items():
+        rows = [cur.execute(sql, bound).fetchone() for bound in bounds]
+        series[name] = ([int(r[0] or 0) for r in rows], [int(r[1] or 0) for r in rows])
+    used_by_month = dict(cur.execute(  # the month they were used in, of those issued in the window
+        "SELECT substr(used_at, 1, 7), COUNT(*) FROM vouchers INDEXED BY vouchers_issued "
+        "WHERE issued_at >= ? AND used_at IS NOT NULL GROUP BY 1",
+        (bounds[0][0],),
+    ).fetchall())  # fmt: skip
+    vouchers_used = [int(used_by_month.get(m, 0)) for m in months]
+    member_spend, member_purchases = series["member_spend"]
+    anonymous_spend = [
+        a + b for a, b in zip(series["anonymous_spend"][0], series["card_spend"][0], strict=True)
+    ]
+    anonymous_purchases = [
+        a + b for a, b in zip(series["anonymous_spend"][1], series["card_spend"][1], strict=True)
+    ]
+    vouchers_issued, vouchers_used_of = series["vouchers_issued"]
     monthly = {
-        "enrolled": by_month(
-            f"SELECT substr(enrolled_at, 1, 7), COUNT(*) FROM members WHERE enrolled_at >= ? AND {LIVE} GROUP BY 1"
-        ),
-        "visits": by_month(
-            "SELECT substr(at, 1, 7), COUNT(*) FROM postings INDEXED BY postings_visit_at "
-            "WHERE account = 'visits' AND delta > 0 AND at >= ? GROUP BY 1"
-        ),
-        "member_spend": by_month(
-            "SELECT substr(at, 1, 7), SUM(delta) FROM postings INDEXED BY postings_purchase_at "
-            "WHERE account = 'spend_cents' AND rule = 'purchase' AND at >= ? GROUP BY 1"
-        ),
-        "member_purchases": by_month(
-            "SELECT substr(at, 1, 7), COUNT(*) FROM postings INDEXED BY postings_purchase_at "
-            "WHERE account = 'spend_cents' AND rule = 'purchase' AND at >= ? GROUP BY 1"
-        ),
-        "vouchers_issued": by_month(
-            "SELECT substr(issued_at, 1, 7), COUNT(*) FROM vouchers WHERE issued_at >= ? GROUP BY 1"
-        ),
-        "vouchers_used": by_month(
-            "SELECT substr(used_at, 1, 7), COUNT(*) FROM vouchers WHERE used_at >= ? GROUP BY 1"
-        ),
+        "enrolled": series["enrolled"][0],
+        "visits": series["visits"][0],
+        "member_spend": member_spend,
+        "member_purchases": member_purchases,
+        "member_basket": _ratios(member_spend, member_purchases),
+        "anonymous_spend": anonymous_spend,
+        "anonymous_purchases": anonymous_purchases,
+        "anonymous_basket": _ratios(anonymous_spend, anonymous_purchases),
+        "vouchers_issued": vouchers_issued,
+        "vouchers_used": vouchers_used,
     }
-    anon = _anonymous_by_month(cur, since)
-    monthly["anonymous_spend"] = [anon.get(m, (0, 0))[0] for m in months]
-    monthly["anonymous_purchases"] = [anon.get(m, (0, 0))[1] for m in months]
-    monthly["member_basket"] = [
-        s // n if n else 0 for s, n in zip(monthly["member_spend"], monthly["member_purchases"], strict=True)
-    ]
-    monthly["anonymous_basket"] = [
-        s // n if n else 0
-        for s, n in zip(monthly["anonymous_spend"], monthly["anonymous_purchases"], strict=True)
-    ]
     return Kpis(
         members=members, active_30=active_30, active_90=active_90, visits_90=visits_90, visitors_90=visitors_90,
-        member_spend_365=spend, member_purchases_365=purchases, anonymous_spend_365=anon_spend,
-        anonymous_purchases_365=anon_count, vouchers_issued=issued, vouchers_used=used, points_outstanding=points,
+        member_spend_365=sum(member_spend), member_purchases_365=sum(member_purchases),
+        anonymous_spend_365=sum(anonymous_spend), anonymous_purchases_365=sum(anonymous_purchases),
+        vouchers_issued=sum(vouchers_issued), vouchers_used=sum(vouchers_used_of), points_outstanding=points,
         stamps_outstanding=stamps, kitty_outstanding_cents=kitty, months=months, monthly=monthly,
     )  # fmt: skip
 
 
-# Non-members' purchases: anonymous ones (a POS telling a non-member's basket: an event with no card and
-# no member) and the purchases of cards no member has (kept in card_spend toward their enrolment).
-_ANONYMOUS = (
-    "SELECT substr(received_at, 1, 7) AS month, CAST(json_extract(body, '$.amount_cents') AS INTEGER) AS cents "
-    "FROM events INDEXED BY events_anonymous_purchase WHERE type = 'purchase' AND member_id IS NULL AND ok = 1 "
-    "AND received_at >= ? "
-    "UNION ALL SELECT substr(at, 1, 7), amount_cents FROM card_spend WHERE at >= ?"
-)
-
-
-def _anonymous(cur: sqlite3.Cursor, since: str) -> tuple[int, int]:
-    spend, count = cur.execute(
-        f"SELECT COALESCE(SUM(cents), 0), COUNT(*) FROM ({_ANONYMOUS})", (since, since)
-    ).fetchone()
-    return int(spend), int(count)
-
-
-def _anonymous_by_month(cur: sqlite3.Cursor, since: str) -> dict[str, tuple[int, int]]:
-    return {
-        month: (int(spend), int(count))
-        for month, spend, count in cur.execute(
-            f"SELECT month, SUM(cents), COUNT(*) FROM ({_ANONYMOUS}) GROUP BY month", (since, since)
-        )
-    }
+def _ratios(totals: list[int], counts: list[int]) -> list[int]:
+    return [t // n if n else 0 for t, n in zip(totals, counts, strict=True)]

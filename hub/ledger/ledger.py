@@ -239,8 +239,9 @@ class Ledger:
         self, cur: sqlite3.Cursor, req: DirectRequest, row: tuple | None, now: datetime
     ) -> _Plan:
         """An anonymous purchase is kept as an event (the basket of a non-member, for the KPIs) and
-        earns nothing. A member named by code is served as if their card had been tapped."""
-        if req.type != "purchase":
+        earns nothing. A member named by code is served as if their card had been tapped (a purchase,
+        or a redemption: a web shop's burn)."""
+        if req.type not in ("purchase", "redeem") or (req.type == "redeem" and req.member is None):
             raise ValueError(f"a direct {req.type} needs a card or a member")
         if req.member is None:
             return _Plan(reply=ok_reply(req.id, iso(now), None, []))  # type: ignore[arg-type]

@@ -200,8 +200,10 @@ _V3 = """
         -- The dashboard's figures (hub/ledger/kpis.py) read these instead of scanning every posting or event.
         CREATE INDEX postings_purchase_at ON postings(at, delta) WHERE account = 'spend_cents' AND rule = 'purchase';
         CREATE INDEX postings_visit_at ON postings(at, member_id) WHERE account = 'visits' AND delta > 0;
-        CREATE INDEX events_anonymous_purchase ON events(received_at)
+        CREATE INDEX events_anonymous_purchase ON events(received_at, json_extract(body, '$.amount_cents'))
             WHERE type = 'purchase' AND member_id IS NULL AND ok = 1;
+        CREATE INDEX members_enrolled ON members(enrolled_at, erased_at, merged_into);
+        CREATE INDEX vouchers_issued ON vouchers(issued_at, used_at);
 """
 
 

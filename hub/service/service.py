@@ -108,6 +108,9 @@ class HubService:
         self._writer: threading.Thread | None = None
         self._sweep_every = expiry_sweep_seconds
         self._started_at = iso(ledger.clock())
+        #: Called on the writer thread with every event published on hub/events (webhooks): each must
+        #: return at once (queue it), never do I/O.
+        self.event_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.client = make_client(
             f"fidelio-hub-{shop}",
             endpoint.username,
@@ -178,6 +181,13 @@ class HubService:
         job = _Job(fn)
         self._enqueue(job)
         return job.future
+
+    def publish_program(self) -> None:
+        """Publish the program in force (retained `hub/program`, and `hub/status` with its version): after
+        the staff web installed a new one on the writer."""
+        if self._connected.is_set():
+            self.client.publish(self.topics.hub_program, dumps(self._program_summary()), qos=1, retain=True)
+            self._publish_status("online")
 
     def _enqueue(self, work: _LocalRequests | _Job) -> None:
         if self._stop.is_set() or self.failed is not None:
@@ -324,6 +334,11 @@ class HubService:
             self.client.publish(topic, payload, qos=1, properties=publish_properties(correlation))
         for event in events:
             self.client.publish(self.topics.hub_events, dumps(event), qos=1)
+            for listener in self.event_listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("event listener failed")
         for generation, msg in batch:  # only now, after COMMIT: acknowledge, on the same connection
             if generation == self._generation and self.client.is_connected():
                 self.client.ack(msg.mid, msg.qos)

@@ -155,6 +155,37 @@ class PurchaseOut(BaseModel):
     enrolment: dict[str, Any] | None = Field(None, description="for a card no member has: may it enrol now")
 
 
+class RedeemIn(BaseModel):
+    """A reward of the program (its id, from GET /rewards) for a member: the member's balance pays for it."""
+
+    model_config = ConfigDict(extra="forbid")
+    reward: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class IssuedVoucher(_Out):
+    code: str
+    reward: str
+    name: Texts
+    value: dict[str, Any]
+    issued: str
+    expires: str
+
+
+class RedeemOut(BaseModel):
+    id: str = Field(description="the event id in the ledger (derived from the Idempotency-Key)")
+    at: str
+    member: Member
+    effects: list[Effect]
+    voucher: IssuedVoucher
+
+
+class Reward(_Out):
+    id: str
+    name: Texts
+    cost: dict[str, int]
+    kind: str
+
+
 class Voucher(BaseModel):
     code: str
     status: Literal["valid", "used", "expired"]
@@ -183,7 +214,8 @@ def build_api(ctx: WebContext) -> FastAPI:
     api = FastAPI(
         title="Fidelio hub API",
         version="1",
-        description="Look up members, record purchases, check and redeem vouchers. Authenticate with "
+        description="Look up members, record purchases (earn), redeem rewards for a member (burn), check and "
+        "redeem vouchers. Authenticate with "
         "`Authorization: Bearer <API key>` (fidelio-hub apikey add NAME --scope ...).",
         openapi_url="/openapi.json",
         docs_url=None,
@@ -270,6 +302,20 @@ def build_api(ctx: WebContext) -> FastAPI:
             raise ApiError(404, missing)
         return view
 
+    def idempotent_id(key: ApiKey, idempotency_key: str) -> str:
+        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise ApiError(
+                422, ErrorCode.MALFORMED.value, "Idempotency-Key: 1 to 200 visible ASCII characters"
+            )
+        return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.id}:{idempotency_key}"))
+
+    idempotency_header = Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="one per operation; resend the same key to retry safely",
+    )
+
     # -- purchases ----------------------------------------------------------------------------------
     @api.post("/purchases", status_code=201, response_model=PurchaseOut, responses=_errors(404, 422, 503),
               summary="Record a purchase (anonymous, for a card or for a member), at most once per Idempotency-Key")  # fmt: skip
@@ -277,20 +323,9 @@ def build_api(ctx: WebContext) -> FastAPI:
         request: Request,
         body: PurchaseIn,
         key: Annotated[ApiKey, scoped("purchase")],
-        idempotency_key: Annotated[
-            str,
-            Header(
-                alias="Idempotency-Key",
-                min_length=1,
-                max_length=200,
-                description="one per purchase; resend the same key to retry safely",
-            ),
-        ],
+        idempotency_key: Annotated[str, idempotency_header],
     ) -> Any:
-        if not _IDEMPOTENCY_KEY.match(idempotency_key):
-            raise ApiError(
-                422, ErrorCode.MALFORMED.value, "Idempotency-Key: 1 to 200 visible ASCII characters"
-            )
+        event_id = idempotent_id(key, idempotency_key)
         if body.card is not None and body.member is not None:
             raise ApiError(422, ErrorCode.MALFORMED.value, "give a card or a member, not both")
         if body.member is not None and ctx.reader.member_id(code=body.member) is None:
@@ -298,7 +333,6 @@ def build_api(ctx: WebContext) -> FastAPI:
         fields: dict[str, Any] = {"amount_cents": body.amount_cents}
         if body.receipt is not None and body.receipt.strip():
             fields["receipt"] = body.receipt.strip()
-        event_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{key.id}:{idempotency_key}"))
         req = DirectRequest(
             1, event_id, "purchase", key.actor_id, body.card, None, fields, member=body.member
         )
@@ -306,6 +340,44 @@ def build_api(ctx: WebContext) -> FastAPI:
         if applied.conflict:
             raise ApiError(422, "idempotency_key_reused")
         out = _purchase_out(json.loads(applied.reply))
+        headers = {"Idempotent-Replayed": "true"} if applied.duplicate else None
+        return JSONResponse(out, status_code=201, headers=headers)
+
+    # -- burn: a reward for a member (a web shop) ------------------------------------------------------
+    @api.get("/rewards", response_model=list[Reward], responses=_errors(),
+             summary="The program's rewards: what a member can redeem, and for how much")  # fmt: skip
+    def rewards(key: Annotated[ApiKey, scoped("lookup")]) -> Any:
+        return ctx.program.summary()["rewards"]
+
+    @api.post("/members/{code}/redeem", status_code=201, response_model=RedeemOut,
+              responses=_errors(404, 409, 422, 503),
+              summary="Redeem a reward for a member (burn): the balance pays, a voucher is issued; "
+                      "at most once per Idempotency-Key")  # fmt: skip
+    def burn(
+        request: Request,
+        code: Annotated[str, Path(pattern=MEMBER_CODE_PATTERN, description="member code")],
+        body: RedeemIn,
+        key: Annotated[ApiKey, scoped("redeem")],
+        idempotency_key: Annotated[str, idempotency_header],
+    ) -> Any:
+        event_id = idempotent_id(key, idempotency_key)
+        if ctx.reader.member_id(code=code) is None:
+            raise ApiError(404, "unknown_member")
+        req = DirectRequest(1, event_id, "redeem", key.actor_id, None, None, {"reward": body.reward},
+                            member=code)  # fmt: skip
+        (applied,) = ctx.apply([req])
+        if applied.conflict:
+            raise ApiError(422, "idempotency_key_reused")
+        reply = json.loads(applied.reply)
+        if not reply["ok"]:
+            error = reply["error"]
+            if error["code"] == ErrorCode.INTERNAL.value:
+                raise ApiError(503, "hub_unavailable")
+            status = (
+                422 if error["code"] in (ErrorCode.UNKNOWN_REWARD.value, ErrorCode.MALFORMED.value) else 409
+            )
+            raise ApiError(status, error["code"], error.get("detail"))
+        out = {k: reply[k] for k in ("id", "at", "member", "effects", "voucher")}
         headers = {"Idempotent-Replayed": "true"} if applied.duplicate else None
         return JSONResponse(out, status_code=201, headers=headers)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from hub.ledger.clock import iso
 
-SCOPES = ("lookup", "purchase", "vouchers")
+SCOPES = ("lookup", "purchase", "vouchers", "redeem")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 _KEY = re.compile(r"^fk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 

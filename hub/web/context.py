@@ -31,6 +31,8 @@ class Writer(Protocol):
 
     def submit_requests(self, requests: Sequence[Request]) -> Future[list[Applied]]: ...
 
+    def publish_program(self) -> None: ...
+
 
 class HubBusy(RuntimeError):
     """The writer did not answer in time (ledger failing, hub stopping): nothing is known to be applied."""

@@ -24,11 +24,13 @@ from hub.ledger.vouchers import VoucherCheck, use_voucher_in_transaction
 from hub.web import labels
 from hub.web.accounts import end_session, open_session, password_hash_of, verify_password
 from hub.web.audit import Actor, recent, record
+from hub.web.backups_page import add_backup_pages
 from hub.web.context import WebContext
 from hub.web.dashboard_page import add_dashboard
 from hub.web.i18n import DEFAULT_LANG, LANGS, has, pick_lang, text
 from hub.web.kiosks_page import add_kiosk_pages
 from hub.web.member_actions import add_member_actions
+from hub.web.program_page import add_program_pages
 from hub.web.security import (
     Cookies,
     actor,
@@ -328,6 +330,8 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
     add_segment_pages(router, ctx, cookies, render, lang_of)
     add_dashboard(router, ctx, cookies, render, lang_of)
     add_kiosk_pages(router, ctx, cookies, render, lang_of)
+    add_backup_pages(router, ctx, cookies, render, lang_of)
+    add_program_pages(router, ctx, cookies, render, lang_of)
 
     # -- audit log (managers) ---------------------------------------------------------------------
     @router.get("/audit")

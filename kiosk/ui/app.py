@@ -121,7 +121,7 @@ class KioskApp(App):
                 EventLoop.remove_input_provider(provider)
         self._owner = threading.current_thread()
         self.pacer = FramePacer(Clock, lambda: self._view is None or self._view.screen == Screen.ATTRACT)
-        Window.bind(on_motion=self.pacer.busy, on_key_down=self.pacer.busy)  # any touch, any key
+        self.pacer.watch(Window)
         if self._view is not None:
             self._redraw()
         if self._on_ready is not None:

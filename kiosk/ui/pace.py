@@ -1,4 +1,5 @@
-"""How often Kivy's loop turns: `busy_fps` while someone uses the kiosk, `idle_fps` once the attract
+"""The UI loop's timing: when the first frame is on screen (`after_first_frame`), and how often Kivy's
+loop turns (`FramePacer`): `busy_fps` while someone uses the kiosk, `idle_fps` once the attract
 screen has been left alone for `linger` seconds (a kiosk spends most of its life there).
 
 Kivy's loop polls SDL for touches and the clock once per frame, drawn or not: at 30 frames/s that costs
@@ -45,7 +46,21 @@ class FramePacer:
         self.idle_fps = idle_fps if isinstance(clock, ClockBaseInterruptBehavior) else busy_fps
         clock.clock_resolution = CLOCK_RESOLUTION
         self._calm_down = clock.create_trigger(self._slow_down, linger)
+        self._turn = clock.create_trigger(lambda _dt: None)  # a due event: the loop does not sleep
         self.busy()
+
+    def watch(self, window: Any) -> None:
+        """Input straight from SDL (a touch is a mouse press on every platform the kiosk runs on; keys).
+
+        SDL's events are read at the end of a turn of the loop and handed to the widgets in the next
+        one: on an idle loop that would be one idle frame later. `busy` runs the next turn at once."""
+        window.bind(
+            on_mouse_down=self.busy,
+            on_mouse_up=self.busy,
+            on_mouse_move=self.busy,
+            on_key_down=self.busy,
+            on_motion=self.busy,
+        )
 
     @property
     def fps(self) -> float:
@@ -58,7 +73,24 @@ class FramePacer:
         self._clock._max_fps = self.busy_fps
         self._calm_down.cancel()
         self._calm_down()
+        self._turn()
 
     def _slow_down(self, _dt: float) -> None:
         if self._may_idle():
             self._clock._max_fps = self.idle_fps
+
+
+def after_first_frame(callback: Callable[[], None]) -> None:
+    """Run `callback` once on the UI thread, once the next frame is on screen.
+
+    Kivy calls the handlers bound to `on_flip` *before* its own, which swaps the buffers (with software
+    GL that swap is where the frame is actually drawn): the callback is scheduled from there, so it runs
+    on the next turn of the loop, after the swap."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    def once(*_args: object) -> None:
+        Window.unbind(on_flip=once)
+        Clock.schedule_once(lambda _dt: callback(), 0)
+
+    Window.bind(on_flip=once)
