@@ -38,8 +38,9 @@ class RestoreRefused(RuntimeError):
         self.fr, self.en, self.faults = fr, en, faults or []
 
 
-def check_candidate(path: Path) -> int:
-    """Raise RestoreRefused unless `path` is a sound ledger of this schema; returns its event count."""
+def check_candidate(path: Path, page_size: int | None = None) -> int:
+    """Raise RestoreRefused unless `path` is a sound ledger of this schema (and of the live ledger's
+    `page_size`: SQLite cannot copy another page size into a WAL database); returns its event count."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -56,6 +57,12 @@ def check_candidate(path: Path) -> int:
             ) from exc
         if "postings" not in tables or "members" not in tables:
             raise RestoreRefused("Ce n'est pas un registre Fidelio.", "This is not a Fidelio ledger.")
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        if page_size is not None and size != page_size:
+            raise RestoreRefused(
+                f"Taille de page {size}, le registre en service utilise {page_size}.",
+                f"Page size {size}, the live ledger uses {page_size}.",
+            )
         if version != SCHEMA_VERSION:
             raise RestoreRefused(
                 f"Version de schéma {version}, ce hub attend {SCHEMA_VERSION}.",

@@ -12,9 +12,10 @@ check() { # check WHAT COMMAND...
   if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi
 }
 wait_for() { # wait_for SECONDS COMMAND...
-  local left="$1"; shift
+  local until=$((SECONDS + $1)); shift
   until "$@" >/dev/null 2>&1; do
-    left=$((left - 2)); [ "$left" -gt 0 ] || return 1; sleep 2
+    [ "$SECONDS" -lt "$until" ] || return 1
+    sleep 2
   done
 }
 active() { [ "$(systemctl is-active "$1")" = active ]; }

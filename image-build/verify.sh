@@ -106,7 +106,13 @@ TTYPath=/dev/ttyAMA0
 [Install]
 WantedBy=multi-user.target
 UNIT
-chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin systemctl enable fidelio-check.service >/dev/null 2>&1
+# the console's login prompt would hang the serial line up under the check's feet (agetty's vhangup)
+chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c \
+  'systemctl enable fidelio-check.service && systemctl mask serial-getty@ttyAMA0.service' >/dev/null 2>&1
+# An emulated CPU is 10 to 20 times slower than a Raspberry Pi's: more time to start (not to answer
+# the watchdog, which stays the real unit's).
+install -d "$ROOT/etc/systemd/system/fidelio-hub.service.d"
+printf '[Service]\nTimeoutStartSec=600\n' >"$ROOT/etc/systemd/system/fidelio-hub.service.d/verify.conf"
 # The VM has no display: the kiosk runs headless (the launcher execs fidelio-kiosk, which reads
 # commands from a console); its screen, READY and watchdog are tested on Xvfb (tests/test_appliance_screen.py).
 install -d "$ROOT/etc/systemd/system/fidelio-kiosk.service.d"
@@ -142,8 +148,8 @@ make_disk() { # make_disk DISK BOOTDIR
   rm -f "$WORK/boot.vfat" "$WORK/root.ext4"
 }
 
-boot_vm() { # boot_vm DISK LOG: boots, returns when the VM powers off (or after 15 min)
-  timeout 900 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2048 -nographic -no-reboot \
+boot_vm() { # boot_vm DISK LOG: boots, returns when the VM powers off (or after 30 min)
+  timeout 1800 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2048 -nographic -no-reboot \
     -kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" \
     -append "root=/dev/vda2 rw console=ttyAMA0 systemd.show_status=0 quiet" \
     -drive "file=$1,if=virtio,format=raw" -nic none -serial "file:$2" -monitor none </dev/null || true

@@ -138,15 +138,18 @@ def run_screen(
 ) -> int:
     """The touchscreen app (Kivy); `demo_cards` adds on-screen "tap this card" buttons for the demo.
 
-    The attract screen comes first: its view is drawn before the first frame. Once that frame is on
-    screen, `on_ready(app)` runs on the UI thread (the systemd watchdog, tests, benches), then the readers,
-    the hub link and the printer poll start, and the other screens' modules are imported.
+    Start-up: the attract screen is drawn first (its view is built before the first frame). Once that
+    frame is on screen, `on_ready(app)` runs on the UI thread (the systemd watchdog, tests, benches), then
+    the readers, the hub link and the printer poll start, the other screens' modules are imported and
+    what start-up made is frozen out of the garbage collector's sight (`_settle_collector`).
 
     The presenter is pumped when an event is posted (a Kivy trigger, which may be fired from any thread
     and, on Kivy's interrupt clock, wakes the loop at once), and every `TICK_SECONDS` only while the
     screen shown has a deadline (a timeout back to the attract screen): an idle attract screen costs no
-    wake-ups.
+    wake-ups. A "one moment" screen is drawn only if the wait outlasts `WAIT_SHOWN_AFTER` (`LateWaits`).
     """
+    from kivy.clock import Clock
+
     from kiosk.ui.app import KioskApp
     from kiosk.ui.branding import Branding
     from kiosk.ui.pace import after_first_frame
@@ -164,14 +167,12 @@ def run_screen(
         on_ready=lambda: started(),
     )
 
-    from kivy.clock import Clock
-
     def pump(_dt: float = 0) -> None:
         if presenter.pump().deadline is not None:
             tick()  # already pending: nothing more
 
     tick = Clock.create_trigger(pump, TICK_SECONDS)
-    presenter.render = app.show
+    presenter.render = LateWaits(app.show, lambda: app.view, Clock)
     presenter.wake = Clock.create_trigger(pump)  # a Kivy trigger may be fired from any thread
 
     def started() -> None:  # Kivy's on_start: the window exists, nothing is drawn yet
@@ -186,20 +187,7 @@ def run_screen(
         if on_ready is not None:
             on_ready(app)
         runtime.start()
-        Clock.schedule_once(lambda _dt: settle(), 0)
-
-    def settle() -> None:
-        app.load_screens()
-        # Start-up's objects (modules, classes, the configuration, Kivy's) live as long as the kiosk: out
-        # of the collector's sight, a full collection no longer walks ~10^6 of them (100-150 ms on the UI
-        # thread, in the middle of a customer's tap, every time the discarded screens' widgets pile up).
-        gc.collect()
-        gc.freeze()
-        # Kivy's widgets hold reference cycles: each screen left leaves 3,000-7,000 objects that only a
-        # full collection frees. One full collection every 2 middle ones instead of 10 frees them in
-        # batches of ≤ 15 ms instead of 100-150 ms pauses (and less collector time in all, measured).
-        gen0, gen1, _ = gc.get_threshold()
-        gc.set_threshold(gen0, gen1, 2)
+        Clock.schedule_once(lambda _dt: (app.load_screens(), _settle_collector()), 0)
 
     try:
         app.run()
@@ -207,3 +195,51 @@ def run_screen(
         runtime.stop()
     return 0
 
+
+#: The "one moment" screens (the hub is asked), drawn only if the answer takes longer than
+#: `WAIT_SHOWN_AFTER`: most answers come within ~20 ms, and drawing a screen for that long only delays the
+#: next one (30-40 ms of layout and drawing under software GL) and flickers.
+SHOWN_LATE = frozenset({Screen.LOOKUP, Screen.ENROLLING, Screen.REDEEMING})
+WAIT_SHOWN_AFTER = 0.1  # seconds
+
+
+class LateWaits:
+    """The presenter's `render` for the screen: each view drawn at once, except a "one moment" screen
+    (`SHOWN_LATE`) come from another screen, drawn `WAIT_SHOWN_AFTER` later unless a view of another
+    screen came meanwhile. UI thread only, like `draw`."""
+
+    def __init__(self, draw: Callable[[View], None], shown: Callable[[], View | None], clock: Any) -> None:
+        self._draw = draw
+        self._shown = shown
+        self._later: View | None = None
+        self._due = clock.create_trigger(self._draw_late, WAIT_SHOWN_AFTER)
+
+    def __call__(self, view: View) -> None:
+        shown = self._shown()
+        entering = shown is None or shown.screen != view.screen
+        if view.screen in SHOWN_LATE and entering:
+            if self._later is None or self._later.screen != view.screen:
+                self._due.cancel()
+                self._due()
+            self._later = view  # the newest view of that screen, when its time comes
+            return
+        self._due.cancel()
+        self._later = None
+        self._draw(view)
+
+    def _draw_late(self, _dt: float) -> None:
+        view, self._later = self._later, None
+        if view is not None:
+            self._draw(view)
+
+
+def _settle_collector() -> None:
+    """Start-up's objects (modules, classes, the configuration, Kivy's) live as long as the kiosk: frozen
+    out of the collector's sight, a full collection no longer walks ~10^6 of them (100-150 ms on the UI
+    thread, in the middle of a customer's tap). Kivy's widgets hold reference cycles, so each screen left
+    leaves 3,000-7,000 objects that only a full collection frees: one every 2 middle collections instead
+    of 10 frees them in batches of ≤ 15 ms instead of 100-150 ms pauses (less collector time in all)."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, _ = gc.get_threshold()
+    gc.set_threshold(gen0, gen1, 2)

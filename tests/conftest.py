@@ -447,3 +447,12 @@ def broker(
 ) -> RunningBroker:
     """The real Mosquitto serving `hub_dir`, ready on both listeners; see `RunningBroker`."""
     return broker_factory(hub_dir, hub_credentials)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright, one per test module (the staff web tests)."""
+    from tests.web_browser import chromium
+
+    with chromium() as b:
+        yield b

@@ -88,6 +88,11 @@ def test_the_payload_is_made_into_a_root(tmp_path):
     for module in ("fidelio/appliance/firstboot.py", "fidelio/appliance/screen.py", "fidelio/sdnotify.py",
                    "kiosk/watchdog.py", "hub/backup.py", "hub/program/demo.toml"):  # fmt: skip
         assert module in names, module
+    # every data file the packages read at run time (the staff web's pages, the kiosk's translations)
+    for package in ("hub", "kiosk", "fidelio"):
+        for path in (REPO / package).rglob("*"):
+            if path.is_file() and path.suffix not in (".py", ".pyc"):
+                assert path.relative_to(REPO).as_posix() in names, path
     assert not any(name.startswith("tests/") for name in names)
     units = {p.name for p in (image / "systemd").iterdir()}
     assert units >= {p.name for p in (REPO / "systemd").glob("*.service")} | {"journald-fidelio.conf"}

@@ -212,6 +212,7 @@ def test_hub_and_broker_serve_under_memory_deny_write_execute():
         kiosk = harness.kiosk("k1")
         reply = kiosk.request("enrol", "pcsc:04A1B2C3", {"consents": {"email": False, "sms": False}})
         assert reply["ok"], reply
+
         def web_up() -> bool:
             with socket.socket() as s:
                 return s.connect_ex(("127.0.0.1", web_port)) == 0

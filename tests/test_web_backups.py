@@ -4,7 +4,7 @@ the admin stays logged in), a corrupt upload refused with its reason; staff and 
 
 from __future__ import annotations
 
-import re
+import sqlite3
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -13,8 +13,8 @@ from hub.app import check_hub
 from hub.backup import backups_in
 from hub.cli import main as hub_main
 from hub.restore import check_candidate, replaced_dir
-from tests.web_browser import chromium, shot
-from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
+from tests.web_browser import french_page, login, shot
+from tests.web_harness import WebHub, running_web_hub, seed_members
 
 
 @pytest.fixture(scope="module")
@@ -24,26 +24,10 @@ def hub():
         yield web_hub
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser: Browser, hub: WebHub):
-    context = browser.new_context(base_url=hub.url, viewport={"width": 1200, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def login(page: Page, name: str, then: str) -> None:
-    page.goto(f"/login?next={then}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(then) + r"(\?.*)?$"))
+    with french_page(browser, hub.url) as page:
+        yield page
 
 
 def points(hub: WebHub, code: str) -> int:
@@ -107,8 +91,6 @@ def test_back_up_change_restore_the_change_is_gone(page: Page, hub: WebHub, tmp_
     assert check_hub(hub.data) == []
     aside = backups_in(replaced_dir(hub.data))
     assert len(aside) == 1
-    import sqlite3
-
     with sqlite3.connect(aside[0]) as old:
         assert old.execute("SELECT COUNT(*) FROM events").fetchone()[0] == events_after
     # the hub keeps working on the restored ledger: the same purchase again is a new purchase
@@ -135,20 +117,31 @@ def test_a_corrupt_upload_is_refused_with_the_reason(page: Page, hub: WebHub, tm
     good = backups_in(hub.data / "backups")[-1]
     broken = tmp_path / "soldes-faux.sqlite"
     broken.write_bytes(good.read_bytes())
-    with __import__("sqlite3").connect(broken) as db:
+    with sqlite3.connect(broken) as db:
         db.execute("UPDATE members SET points = points + 1000 WHERE code = ?", (code,))
     page.check("#restore-form input[name=confirm]")
     page.set_input_files("#restore-form input[name=upload]", str(broken))
     page.click("#restore-form button")
     expect(page.locator("#error")).to_contain_text("ne passe pas la vérification")
     expect(page.locator("#error .faults")).to_contain_text(f"member {code}: points")
+    other_size = tmp_path / "autre-page.sqlite"
+    other_size.write_bytes(good.read_bytes())
+    db = sqlite3.connect(other_size, isolation_level=None)
+    db.execute("PRAGMA page_size = 16384")
+    db.execute("VACUUM")
+    db.close()
+    assert check_candidate(other_size) > 0  # a sound ledger, but not one this hub can copy in
+    page.check("#restore-form input[name=confirm]")
+    page.set_input_files("#restore-form input[name=upload]", str(other_size))
+    page.click("#restore-form button")
+    expect(page.locator("#error")).to_contain_text("Taille de page 16384")
     assert points(hub, code) == before
     assert list(hub.data.glob("backups/.upload-*")) == []
     with hub.db() as db:
         refused = db.execute(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'backup.restore_refused'"
         ).fetchone()
-    assert refused == (2,)
+    assert refused == (3,)
 
 
 def test_the_nightly_runs_last_result_and_retention_are_shown(page: Page, hub: WebHub):

@@ -3,7 +3,6 @@ drawn by the vendored Chart.js from the same numbers, staff are refused."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import httpx
@@ -11,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from hub.ledger.kpis import last_months
-from tests.web_browser import chromium, shot
-from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
+from tests.web_browser import french_page, login, shot
+from tests.web_harness import WebHub, running_web_hub, seed_members
 
 
 @pytest.fixture(scope="module")
@@ -31,32 +30,16 @@ def hub():
         yield web_hub
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser: Browser, hub: WebHub):
-    context = browser.new_context(base_url=hub.url, viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def login(page: Page, name: str, then: str) -> None:
-    page.goto(f"/login?next={then}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(then) + "$"))
+    with french_page(browser, hub.url, width=1280, height=900) as page:
+        yield page
 
 
 def test_the_dashboard_shows_the_ledgers_figures_and_draws_them(page: Page, hub: WebHub):
     with hub.db() as db:
         points, kitty = db.execute("SELECT SUM(points), SUM(cashback_cents) FROM members").fetchone()
-    login(page, "marc", "/dashboard")
+    login(page, "marc", "/dashboard", exact=True)
     expect(page.locator("#kpi-members")).to_have_text("3")
     expect(page.locator("#kpi-active")).to_have_text("100,0 % · 100,0 %")  # all three came this month
     expect(page.locator("#kpi-frequency")).to_have_text("1,0")  # Camille's one visit
@@ -82,7 +65,7 @@ def test_the_dashboard_shows_the_ledgers_figures_and_draws_them(page: Page, hub:
 
 
 def test_staff_cannot_open_the_dashboard(page: Page, hub: WebHub):
-    login(page, "alice", "/till")
+    login(page, "alice", "/till", exact=True)
     expect(page.locator("nav")).not_to_contain_text("Tableau de bord")
     response = page.goto("/dashboard")
     assert response is not None and response.status == 403

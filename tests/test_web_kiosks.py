@@ -4,8 +4,6 @@ same file, a real kiosk connects with it) and revoked (it can no longer connect)
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import zxingcpp
 from PIL import Image
@@ -15,8 +13,8 @@ from fidelio.contract import dumps
 from kiosk.provisioning import load_provisioning
 from kiosk.simple_client import HubUnreachable, SimpleHubClient
 from tests.support import wait_until
-from tests.web_browser import ARTIFACTS, chromium, shot
-from tests.web_harness import PASSWORDS, WebHub, running_web_hub
+from tests.web_browser import ARTIFACTS, french_page, login, shot
+from tests.web_harness import WebHub, running_web_hub
 
 
 @pytest.fixture(scope="module")
@@ -25,27 +23,10 @@ def hub():
         yield web_hub
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser: Browser, hub: WebHub):
-    context = browser.new_context(base_url=hub.url, viewport={"width": 1200, "height": 900}, locale="fr-FR",
-                                  accept_downloads=True)  # fmt: skip
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def login(page: Page, name: str, then: str) -> None:
-    page.goto(f"/login?next={then}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(then) + "$"))
+    with french_page(browser, hub.url, accept_downloads=True) as page:
+        yield page
 
 
 def board(hub: WebHub) -> dict:
@@ -62,7 +43,7 @@ def test_the_page_shows_what_each_kiosk_reports(page: Page, hub: WebHub):
     terrasse.close()  # says "offline" (retained) and leaves
     assert wait_until(lambda: board(hub).get("comptoir", {}).get("status", {}).get("queue") == 3)
     assert wait_until(lambda: board(hub).get("terrasse", {}).get("status", {}).get("state") == "offline")
-    login(page, "marc", "/kiosks")  # a manager sees them, cannot add or revoke
+    login(page, "marc", "/kiosks", exact=True)  # a manager sees them, cannot add or revoke
     row = page.locator("tr[data-kiosk=comptoir]")
     expect(row).to_have_attribute("data-state", "online")
     expect(row).to_contain_text("en ligne")
@@ -78,7 +59,7 @@ def test_the_page_shows_what_each_kiosk_reports(page: Page, hub: WebHub):
 
 
 def test_an_admin_adds_a_kiosk_that_then_works_and_revokes_it(page: Page, hub: WebHub, tmp_path):
-    login(page, "ada", "/kiosks")
+    login(page, "ada", "/kiosks", exact=True)
     page.fill("#add-kiosk input[name=kiosk]", "caisse-2")
     page.click("#add-kiosk button")
     expect(page.locator("#added")).to_have_attribute("data-kiosk", "caisse-2")

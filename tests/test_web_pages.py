@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from hub.codes import new_voucher_code
-from tests.web_browser import chromium, shot
+from tests.web_browser import french_page, login, shot
 from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
 
 
@@ -24,26 +24,10 @@ def hub():
         yield web_hub
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser: Browser, hub: WebHub):
-    context = browser.new_context(base_url=hub.url, viewport={"width": 1200, "height": 800}, locale="fr-FR")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def login(page: Page, name: str, then: str = "/till") -> None:
-    page.goto(f"/login?next={then}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(then) + "$"))
+    with french_page(browser, hub.url, width=1200, height=800) as page:
+        yield page
 
 
 def test_login_refuses_a_wrong_password_then_lets_the_right_one_in(page: Page, hub: WebHub):
@@ -74,7 +58,7 @@ def test_login_refuses_a_wrong_password_then_lets_the_right_one_in(page: Page, h
 
 def test_search_finds_members_by_name_phone_email_card_and_code(page: Page, hub: WebHub):
     seed = hub.seed  # type: ignore[attr-defined]
-    login(page, "alice", "/members")
+    login(page, "alice", "/members", exact=True)
 
     def search(q: str) -> list[str]:
         page.fill("input[name=q]", q)
@@ -95,7 +79,7 @@ def test_search_finds_members_by_name_phone_email_card_and_code(page: Page, hub:
 
 def test_member_page_shows_balances_tier_and_why_every_movement(page: Page, hub: WebHub):
     seed = hub.seed  # type: ignore[attr-defined]
-    login(page, "alice", "/members")
+    login(page, "alice", "/members", exact=True)
     page.fill("input[name=q]", "Camille")
     page.press("input[name=q]", "Enter")
     page.click(f"text={seed['camille']['code']}")
@@ -116,7 +100,7 @@ def test_member_page_shows_balances_tier_and_why_every_movement(page: Page, hub:
 
 def test_voucher_at_the_till_good_then_used_forged_mistyped_expired(page: Page, hub: WebHub):
     seed = hub.seed  # type: ignore[attr-defined]
-    login(page, "alice", "/till")
+    login(page, "alice", "/till", exact=True)
     # A USB scanner types the code then Enter into the focused field.
     page.keyboard.type(seed["camille"]["voucher"].lower() + "\n")
     result = page.locator("#result")
@@ -168,14 +152,14 @@ def test_voucher_at_the_till_good_then_used_forged_mistyped_expired(page: Page, 
 
 
 def test_staff_cannot_reach_a_manager_page_and_a_manager_can(page: Page, hub: WebHub):
-    login(page, "alice", "/till")
+    login(page, "alice", "/till", exact=True)
     expect(page.locator("nav")).not_to_contain_text("Journal")
     response = page.goto("/audit")
     assert response is not None and response.status == 403
     expect(page.locator(".notice.bad")).to_contain_text("réservée au rôle « responsable »")
     shot(page, "forbidden")
     page.context.clear_cookies()
-    login(page, "marc", "/audit")
+    login(page, "marc", "/audit", exact=True)
     expect(page.locator("#audit")).to_contain_text("voucher.use")
     expect(page.locator("#audit")).to_contain_text("127.0.0.1")
     shot(page, "audit-log")
@@ -183,7 +167,7 @@ def test_staff_cannot_reach_a_manager_page_and_a_manager_can(page: Page, hub: We
 
 def test_a_form_post_without_its_csrf_token_is_refused(page: Page, hub: WebHub):
     seed = hub.seed  # type: ignore[attr-defined]
-    login(page, "alice", "/till")
+    login(page, "alice", "/till", exact=True)
     code = seed["camille"]["voucher2"]
     # The session cookie is sent (same browser), but not the page's token: what a forged form does.
     for form in ({"code": code}, {"code": code, "csrf": "forged-token"}):
@@ -198,7 +182,7 @@ def test_a_form_post_without_its_csrf_token_is_refused(page: Page, hub: WebHub):
 def test_purchase_from_the_member_page_is_recorded_once_even_if_sent_twice(page: Page, hub: WebHub):
     seed = hub.seed  # type: ignore[attr-defined]
     code = seed["camelia"]["code"]
-    login(page, "alice", f"/members/{code}")
+    login(page, "alice", f"/members/{code}", exact=True)
     form = {
         "amount": "12,50",
         "receipt": "T-77",
@@ -223,7 +207,7 @@ def test_purchase_from_the_member_page_is_recorded_once_even_if_sent_twice(page:
 
 def test_every_page_switches_to_english_and_stays(page: Page, hub: WebHub):
     seed = hub.seed  # type: ignore[attr-defined]
-    login(page, "alice", f"/members/{seed['camille']['code']}")
+    login(page, "alice", f"/members/{seed['camille']['code']}", exact=True)
     page.click("text=English")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#history")).to_contain_text("Purchase 120.00 €")

@@ -6,7 +6,6 @@ message, program.toml); managers view and preview but cannot save."""
 from __future__ import annotations
 
 import json
-import re
 import threading
 from datetime import UTC, datetime
 
@@ -18,8 +17,8 @@ from hub.config import HubPaths
 from hub.ledger.state import MEMBER_COLUMNS, load_member
 from hub.program import load_program
 from hub.web.program_preview import preview, sample_member
-from tests.web_browser import chromium, shot
-from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
+from tests.web_browser import french_page, login, shot
+from tests.web_harness import WebHub, running_web_hub, seed_members
 
 
 @pytest.fixture(scope="module")
@@ -29,26 +28,10 @@ def hub():
         yield web_hub
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def page(browser: Browser, hub: WebHub):
-    context = browser.new_context(base_url=hub.url, viewport={"width": 1200, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def login(page: Page, name: str, then: str) -> None:
-    page.goto(f"/login?next={then}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORDS[name])
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(then) + r"(\?.*)?$"))
+    with french_page(browser, hub.url) as page:
+        yield page
 
 
 def retained_program(hub: WebHub) -> dict:

@@ -22,7 +22,7 @@ from fidelio.contract import Request, uuid7
 from hub.ledger.privacy import erase_member, record_consent
 from hub.ledger.schema import transaction
 from hub.ledger.segments import csv_cell
-from tests.web_browser import chromium, shot
+from tests.web_browser import french_page, shot
 from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
 
 
@@ -172,16 +172,7 @@ def test_no_member_without_the_channels_consent_is_ever_exported(hub: WebHub, mo
             assert row["code"] in got
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def browser_page(browser: Browser, hub: WebHub):
-    context = browser.new_context(base_url=hub.url, viewport={"width": 1200, "height": 800}, locale="fr-FR",
-                                  accept_downloads=True)  # fmt: skip
-    page = context.new_page()
-    yield page
-    context.close()
+    with french_page(browser, hub.url, height=800, accept_downloads=True) as page:
+        yield page

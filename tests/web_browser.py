@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -31,3 +33,28 @@ def shot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextmanager
+def french_page(
+    browser: Browser, base_url: str, width: int = 1200, height: int = 900, **options: Any
+) -> Iterator[Page]:
+    """A fresh browser context (no cookies: nobody logged in), French, at a staff desk's window size."""
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": width, "height": height}, locale="fr-FR", **options
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def login(page: Page, name: str, then: str = "/till", *, exact: bool = False) -> None:
+    """Log in as a seeded staff account (tests.web_harness.PASSWORDS) and land on `then`."""
+    from tests.web_harness import PASSWORDS
+
+    page.goto(f"/login?next={then}")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(then) + ("$" if exact else r"(\?.*)?$")))

@@ -6,6 +6,7 @@ on the hub's single writer."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +116,7 @@ def add_backup_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, rende
             else:
                 return page(request, session, 422, error=text("backups.choose", lang))
             try:
-                check_candidate(candidate)
+                check_candidate(candidate, ctx.reader.conn.execute("PRAGMA page_size").fetchone()[0])
             except RestoreRefused as exc:
                 ctx.audit(actor(session.user, request), "backup.restore_refused", source,
                           {"reason": exc.en, "faults": exc.faults[:5]}, wait=True)  # fmt: skip
@@ -131,7 +132,10 @@ def add_backup_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, rende
                 write_one(ledger.conn, iso(now), who, "backup.restore", source, detail)
                 return done.aside.name
 
-            ctx.write(job)
+            try:
+                ctx.write(job)
+            except sqlite3.Error as exc:  # the copy is one transaction: the live ledger is unchanged
+                return page(request, session, 500, error=text("backups.failed", lang, error=str(exc)))
         finally:
             if scratch is not None:
                 scratch.unlink(missing_ok=True)

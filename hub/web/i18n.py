@@ -462,6 +462,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "backups.confirm_missing": ("Cochez la confirmation.", "Tick the confirmation."),
     "backups.too_large": ("Fichier trop gros.", "File too large."),
     "backups.choose": ("Choisissez une sauvegarde ou un fichier.", "Choose a backup or a file."),
+    "backups.failed": (
+        "Restauration impossible, le registre n'a pas changé : {error}",
+        "Restore failed, the ledger did not change: {error}",
+    ),
     "backups.refused": ("Restauration refusée : {reason}", "Restore refused: {reason}"),
     "action.backup.create": ("sauvegarde faite", "backup taken"),
     "action.backup.download": ("sauvegarde téléchargée", "backup downloaded"),

@@ -135,9 +135,7 @@ def build_printer(config: HardwareConfig) -> ReceiptPrinter | None:
 
         return SimulatedPrinter(Path(cfg.out_dir) if cfg.out_dir else None)
     if isinstance(cfg, NetworkPrinterConfig):
-        return EscposReceiptPrinter(
-            f"{cfg.host}:{cfg.port}", lambda: _network(cfg, profile), config.paper_mm
-        )
+        return EscposReceiptPrinter(f"{cfg.host}:{cfg.port}", lambda: _network(cfg, profile), config.paper_mm)
     if isinstance(cfg, FilePrinterConfig):
         return EscposReceiptPrinter(cfg.path, lambda: _file(cfg, profile), config.paper_mm, False)
     if isinstance(cfg, UsbPrinterConfig):

@@ -15,11 +15,10 @@ modules are imported just after it (`load_screens`), each screen's widgets when 
 voucher renderer (Pillow, qrcode) when a voucher is first previewed. The loop runs at 30 frames/s while
 the kiosk is used and slows down on an idle attract screen (kiosk.ui.pace).
 
-Wiring (the composition root's job)::
+Wiring (the composition root's job, kiosk.run.run_screen)::
 
-    app = KioskApp(branding, presenter.post, size=(800, 480), fullscreen=True,
-                   on_ready=lambda: Clock.schedule_interval(lambda _dt: presenter.pump(), 0.1))
-    presenter.render = app.show          # pump() runs on Kivy's clock: the UI thread
+    app = KioskApp(branding, presenter.post, size=(800, 480), fullscreen=True, on_ready=started)
+    presenter.render = app.show          # pump() runs on Kivy's clock (a trigger): the UI thread
     app.run()                            # on the main thread
 """
 
@@ -41,7 +40,7 @@ from kivy.uix.screenmanager import Screen as KivyScreen
 from kiosk.session.model import Intent, Screen, View
 from kiosk.ui.branding import Branding, rgba
 from kiosk.ui.chrome import Ctx
-from kiosk.ui.pace import BUSY_FPS, FramePacer
+from kiosk.ui.pace import BUSY_FPS, FramePacer, interruptible
 from kiosk.ui.screens import Parts
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import png_texture
@@ -120,7 +119,11 @@ class KioskApp(App):
             if not isinstance(provider, MouseMotionEventProvider):
                 EventLoop.remove_input_provider(provider)
         self._owner = threading.current_thread()
-        self.pacer = FramePacer(Clock, lambda: self._view is None or self._view.screen == Screen.ATTRACT)
+        self.pacer = FramePacer(
+            Clock,
+            lambda: self._view is None or self._view.screen == Screen.ATTRACT,
+            interruptible=interruptible(Clock),
+        )
         self.pacer.watch(Window)
         if self._view is not None:
             self._redraw()

@@ -4,7 +4,8 @@ screen has been left alone for `linger` seconds (a kiosk spends most of its life
 
 Kivy's loop polls SDL for touches and the clock once per frame, drawn or not: at 30 frames/s that costs
 ~2 % of a core with nothing on screen changing. Idle, 10 frames/s still sees a touch within 100 ms; the
-first touch (or any screen change) brings the loop back to `busy_fps` at once.
+first touch (or any screen change) brings the loop back to `busy_fps` at once. Nothing on the attract
+screen redraws by itself (no clock, no animation), so an idle frame draws nothing.
 
 Card taps and hub replies do not wait for a frame: they reach the UI through a Clock trigger fired from
 another thread, and with Kivy's *interrupt* clock (KIVY_CLOCK=interrupt, set by `kiosk.ui`) a trigger
@@ -28,22 +29,24 @@ CLOCK_RESOLUTION = 0.004  # seconds; Kivy's own at 60 frames/s is 0.0056
 
 
 class FramePacer:
+    """Sets Kivy's frame rate. `clock` is Kivy's Clock (what is used of it: `create_trigger`, `_max_fps`,
+    `clock_resolution`); `interruptible` says whether it is the interrupt clock: on any other, a trigger
+    waits for the next frame, so a slow idle loop would delay card taps and the pacer never slows it."""
+
     def __init__(
         self,
         clock: Any,
         may_idle: Callable[[], bool],
         *,
+        interruptible: bool,
         busy_fps: float = BUSY_FPS,
         idle_fps: float = IDLE_FPS,
         linger: float = LINGER_SECONDS,
     ) -> None:
-        from kivy.clock import ClockBaseInterruptBehavior
-
         self._clock = clock
         self._may_idle = may_idle
         self.busy_fps = busy_fps
-        # on any other clock a trigger waits for the next frame: a slow idle loop would delay card taps
-        self.idle_fps = idle_fps if isinstance(clock, ClockBaseInterruptBehavior) else busy_fps
+        self.idle_fps = idle_fps if interruptible else busy_fps
         clock.clock_resolution = CLOCK_RESOLUTION
         self._calm_down = clock.create_trigger(self._slow_down, linger)
         self._turn = clock.create_trigger(lambda _dt: None)  # a due event: the loop does not sleep
@@ -78,6 +81,13 @@ class FramePacer:
     def _slow_down(self, _dt: float) -> None:
         if self._may_idle():
             self._clock._max_fps = self.idle_fps
+
+
+def interruptible(clock: Any) -> bool:
+    """Whether `clock` (Kivy's) is one whose triggers wake a sleeping loop at once."""
+    from kivy.clock import ClockBaseInterruptBehavior
+
+    return isinstance(clock, ClockBaseInterruptBehavior)
 
 
 def after_first_frame(callback: Callable[[], None]) -> None:

@@ -149,7 +149,7 @@ class Text(Label):
         """A layout above this text is about to size it (again): a fit now would be thrown away, and a
         screen being built sizes its boxes from the outside in, a level per pass (0×0, 14×0, 72×8, …)."""
         node = self.parent
-        while node is not None:
+        while node is not None and node.parent is not node:  # the window is its own parent
             trigger = getattr(node, "_trigger_layout", None)
             if trigger is not None and trigger.is_triggered:
                 return True

@@ -8,9 +8,12 @@ imports every part (tests, checks).
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from kiosk.session.model import Screen
-from kiosk.ui.chrome import ScreenPart
+
+if TYPE_CHECKING:
+    from kiosk.ui.chrome import ScreenPart
 
 #: Screen → (module under kiosk.ui.screens, class). One instance per class: a part may keep what is
 #: being typed across the screens it draws.

@@ -13,7 +13,12 @@ rm -rf "$image"
 install -d "$image/wheels" "$image/systemd" "$image/system" "$ROOTFS/opt/fidelio/examples" "$ROOTFS/opt/fidelio/docs"
 # The project itself is pure Python: one wheel for every architecture; its dependencies are installed
 # inside the image, for its architecture.
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$image/wheels" "$REPO"
+# Built from a clean copy: a checkout's build/ or *.egg-info would otherwise decide what goes in.
+src="$(mktemp -d)"
+trap 'rm -rf "$src"' EXIT
+tar -C "$REPO" --exclude=./.git --exclude=./.venv --exclude=./build --exclude='*.egg-info' \
+  --exclude=__pycache__ --exclude=./image-build/work --exclude=./test-artifacts -cf - . | tar -C "$src" -xf -
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$image/wheels" "$src"
 install -m 0644 "$REPO"/systemd/*.service "$REPO"/systemd/*.timer "$image/systemd/"
 install -m 0644 "$REPO/systemd/journald.conf.d/fidelio.conf" "$image/systemd/journald-fidelio.conf"
 install -m 0644 "$REPO"/kiosk/hardware/system/* "$image/system/"
