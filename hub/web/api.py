@@ -20,11 +20,10 @@ from starlette.responses import JSONResponse
 
 from fidelio.contract import ErrorCode, error_text
 from fidelio.contract.messages import _CARD, MAX_AMOUNT_CENTS
-from hub.ledger import DirectRequest, Ledger, iso
-from hub.ledger.schema import transaction
-from hub.ledger.vouchers import STATUS_TEXT, VoucherCheck, use_voucher_in_transaction
+from hub.ledger import DirectRequest
+from hub.ledger.vouchers import STATUS_TEXT, VoucherCheck
 from hub.web.apikeys import ApiKey, find_key
-from hub.web.audit import Actor, record
+from hub.web.audit import Actor, use_voucher_audited
 from hub.web.context import HubBusy, WebContext
 
 #: Idempotency keys name a purchase for one integration: its id is uuid5(this, "<key id>:<idempotency key>").
@@ -417,21 +416,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         voucher_guard(request, key)
         who: Actor = request.state.actor
 
-        def job(ledger: Ledger) -> VoucherCheck:
-            now = ledger.clock()
-            with transaction(ledger.conn):
-                result = use_voucher_in_transaction(ledger.conn, code, now, who.id)
-                record(
-                    ledger.conn,
-                    iso(now),
-                    who,
-                    "voucher.use",
-                    result.code or code[:32],
-                    _use_detail(result),
-                )
-            return result
-
-        result = ctx.write(job)
+        result = ctx.write(use_voucher_audited(code, who))
         voucher_out(result, key, ("valid",))
         return voucher_out(ctx.reader.check_voucher(code), key, ("used",))
 
@@ -454,8 +439,3 @@ def _purchase_out(reply: dict[str, Any]) -> dict[str, Any]:
     if error["code"] == ErrorCode.INTERNAL.value:
         raise ApiError(503, "hub_unavailable")
     raise ApiError(422, error["code"], error.get("detail"))
-
-
-def _use_detail(result: VoucherCheck) -> dict[str, str]:
-    """What marking a voucher used did: 'used' now, or why it was refused."""
-    return {"result": "used" if result.ok else f"refused: {result.status}"}

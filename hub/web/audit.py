@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub.ledger import Ledger, iso
 from hub.ledger.schema import transaction
+from hub.ledger.vouchers import VoucherCheck, use_voucher_in_transaction
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,17 @@ def recent(conn: sqlite3.Connection, limit: int = 200, actor: str | None = None)
         AuditLine(s, a, who, act, t, json.loads(d) if d else None, addr)
         for s, a, who, act, t, d, addr in rows
     ]
+
+
+def use_voucher_audited(code: str, who: Actor) -> Callable[[Ledger], VoucherCheck]:
+    """The writer job for the till and the API alike: mark `code` used and audit it, in one transaction."""
+
+    def job(ledger: Ledger) -> VoucherCheck:
+        now = ledger.clock()
+        with transaction(ledger.conn):
+            result = use_voucher_in_transaction(ledger.conn, code, now, who.id)
+            detail = {"result": "used" if result.ok else f"refused: {result.status}"}
+            record(ledger.conn, iso(now), who, "voucher.use", result.code or code[:32], detail)
+        return result
+
+    return job

@@ -20,10 +20,9 @@ from fidelio.contract import uuid7
 from fidelio.contract.messages import MAX_AMOUNT_CENTS
 from hub.ledger import DirectRequest, Ledger, iso
 from hub.ledger.schema import transaction
-from hub.ledger.vouchers import VoucherCheck, use_voucher_in_transaction
 from hub.web import labels
 from hub.web.accounts import end_session, open_session, password_hash_of, verify_password
-from hub.web.audit import Actor, recent, record
+from hub.web.audit import Actor, recent, record, use_voucher_audited
 from hub.web.backups_page import add_backup_pages
 from hub.web.context import WebContext
 from hub.web.dashboard_page import add_dashboard
@@ -225,21 +224,7 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
             return refused
         who = actor(session.user, request)
 
-        def job(ledger: Ledger) -> Any:
-            now = ledger.clock()
-            with transaction(ledger.conn):
-                result = use_voucher_in_transaction(ledger.conn, code, now, who.id)
-                record(
-                    ledger.conn,
-                    iso(now),
-                    who,
-                    "voucher.use",
-                    result.code or code[:32],
-                    _use_detail(result),
-                )
-            return result
-
-        result = ctx.write(job)
+        result = ctx.write(use_voucher_audited(code, who))
         count_guess(request, session, result.status)
         used_now = result.ok
         if used_now:  # show it as it is now: used, by whom, when
@@ -350,8 +335,3 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
     router.render = render  # type: ignore[attr-defined]
     router.current = current  # type: ignore[attr-defined]
     return router
-
-
-def _use_detail(result: VoucherCheck) -> dict[str, str]:
-    """What marking a voucher used did: 'used' now, or why it was refused."""
-    return {"result": "used" if result.ok else f"refused: {result.status}"}
