@@ -27,6 +27,9 @@ check "status ok" "$PY" -c 'import json, sys; sys.exit(not json.load(open("/data
 sed 's/^/FIDELIO-CHECK status: /' /data/fidelio/status.json
 check "boot partition clean" bash -c '! ls /boot/firmware/fidelio-kiosk.toml /boot/firmware/fidelio-hub.toml /boot/firmware/wifi.toml 2>/dev/null | grep -q .'
 check "data partition" bash -c '[ "$(findmnt -n -o SOURCE /data)" = "$(blkid -L fidelio-data)" ]'
+# the rest of the disk, after the root partition (verify.sh leaves 2 GiB free; the root takes half)
+check "data partition 1 GiB" bash -c '[ "$(lsblk -b -n -o SIZE "$(blkid -L fidelio-data)")" -gt 1000000000 ]'
+lsblk -o NAME,SIZE,LABEL,MOUNTPOINT | sed 's/^/FIDELIO-CHECK disk: /'
 
 if [ "$role" = hub ]; then
   check "wifi keyfile 0600" bash -c '[ "$(stat -c %a:%U /etc/NetworkManager/system-connections/fidelio-wifi.nmconnection)" = 600:root ]'
@@ -62,6 +65,14 @@ PY
 elif [ "$role" = kiosk ]; then
   check "kiosk credentials 0600 kiosk" bash -c '[ "$(stat -c %a:%U /data/kiosk/fidelio-kiosk.toml)" = 600:kiosk ]'
   if wait_for 300 active fidelio-kiosk; then ok "fidelio-kiosk active"; else fail "fidelio-kiosk active"; fi
+  # the launcher found the device set up and became the kiosk app (exec: the same main pid)
+  kiosk_app() {
+    tr '\0' ' ' <"/proc/$(systemctl show -p MainPID --value fidelio-kiosk)/cmdline" |
+      grep -q 'fidelio-kiosk --config /data/kiosk/fidelio-kiosk.toml'
+  }
+  if wait_for 300 kiosk_app; then ok "kiosk app running"; else fail "kiosk app running"; fi
+  sleep 30
+  check "kiosk app stays up" bash -c '[ "$(systemctl show -p NRestarts --value fidelio-kiosk)" = 0 ] && systemctl is-active -q fidelio-kiosk'
   systemctl status fidelio-kiosk --no-pager 2>&1 | head -12 | sed 's/^/FIDELIO-CHECK   /'
   journalctl -u fidelio-kiosk --no-pager -o cat | tail -5 | sed 's/^/FIDELIO-CHECK journal: /'
 fi

@@ -176,8 +176,8 @@ boot_vm "$WORK/hub.img" "$WORK/hub-console.log"
 say "boot 1 ended"
 grep -a "FIDELIO-CHECK" "$WORK/hub-console.log" || true
 expect "$WORK/hub-console.log" "role hub" "status ok" "boot partition clean" "data partition" \
-  "wifi keyfile 0600" "fidelio-mosquitto active" "fidelio-hub active" "kiosk answered" \
-  "watchdog restarted fidelio-hub" "backup timer" || failed=1
+  "data partition 1 GiB" "wifi keyfile 0600" "fidelio-mosquitto active" "fidelio-hub active" \
+  "kiosk answered" "watchdog restarted fidelio-hub" "hub ledger sound" "backup timer" || failed=1
 
 # The kiosk's file the hub wrote on its boot partition.
 mcopy -i "$WORK/hub.img@@4M" ::/fidelio-kiosks/comptoir.toml "$WORK/comptoir.toml" 2>/dev/null || true
@@ -192,7 +192,8 @@ if [ -s "$WORK/comptoir.toml" ]; then
   say "boot 2 ended"
   grep -a "FIDELIO-CHECK" "$WORK/kiosk-console.log" || true
   expect "$WORK/kiosk-console.log" "role kiosk" "status ok" "boot partition clean" "data partition" \
-    "kiosk credentials 0600 kiosk" "fidelio-kiosk active" || failed=1
+    "data partition 1 GiB" "kiosk credentials 0600 kiosk" "fidelio-kiosk active" "kiosk app running" \
+    "kiosk app stays up" || failed=1
 else
   say "MISSING the hub did not write fidelio-kiosks/comptoir.toml"
   failed=1

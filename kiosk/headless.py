@@ -7,6 +7,7 @@ screen is printed in words, and typed commands become the same intents and taps 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from kiosk.hardware.reader import SimulatedReader
@@ -167,6 +168,21 @@ class HeadlessLoop:
     def __init__(self) -> None:
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._timers: list[list] = []  # [interval, next due, callback]
+
+    def every(self, callback: Callable[[float], object], interval: float) -> None:
+        """Kivy's `Clock.schedule_interval` contract on this loop (interval 0: every turn; a callback
+        returning False is dropped) — the systemd watchdog is fed from here."""
+        self._timers.append([interval, time.monotonic(), callback])
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        for timer in list(self._timers):
+            interval, due, callback = timer
+            if now >= due:
+                timer[1] = now + interval
+                if callback(interval) is False:
+                    self._timers.remove(timer)
 
     def wake(self) -> None:
         self._wake.set()
@@ -180,3 +196,4 @@ class HeadlessLoop:
             self._wake.wait(tick)
             self._wake.clear()
             pump()
+            self._run_timers()

@@ -111,6 +111,9 @@ def run_headless(
         finally:
             loop.stop()
 
+    from kiosk.watchdog import start_kiosk_watchdog
+
+    start_kiosk_watchdog(loop.every, status="headless")  # fed by this loop: a hung loop gets restarted
     runtime.start()
     worker = threading.Thread(target=user, name="kiosk-headless-input", daemon=True)
     worker.start()
@@ -186,6 +189,9 @@ def run_screen(
             add_demo_panel(demo_cards, runtime.simulated_reader.tap)
         if on_ready is not None:
             on_ready(app)
+        from kiosk.watchdog import start_kiosk_watchdog
+
+        start_kiosk_watchdog(Clock.schedule_interval)  # READY now, then fed by this (the UI) loop
         runtime.start()
         Clock.schedule_once(lambda _dt: (app.load_screens(), _settle_collector()), 0)
 

@@ -265,3 +265,36 @@ def test_a_kiosk_whose_voucher_spool_is_unreadable_still_starts(tmp_path: Path):
         assert [p.name.startswith("vouchers.sqlite.unreadable-") for p in store.iterdir()].count(True) == 1
     finally:
         runtime.outbox.close()
+
+
+def test_the_headless_kiosk_tells_systemd_it_is_ready_and_feeds_the_watchdog(tmp_path: Path):
+    """fidelio-kiosk.service is Type=notify with a watchdog: the headless loop must feed it itself."""
+    import socket
+
+    from kiosk.app import build_kiosk
+    from kiosk.config import parse_kiosk_config
+    from kiosk.run import run_headless
+
+    sock_path = tmp_path / "notify.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(sock_path))
+    listener.settimeout(5)
+    raw = {"shop": "shop", "kiosk": "k1", "storage": {"dir": str(tmp_path / "k")},
+           "mqtt": {"host": "127.0.0.1", "port": 1, "username": "u", "password": "p", "tls": False}}  # fmt: skip
+    runtime = build_kiosk(parse_kiosk_config(raw))
+
+    def commands():
+        messages = []
+        while not any("WATCHDOG=1" in m for m in messages):
+            messages.append(listener.recv(256).decode())
+        got.extend(messages)
+        yield "quit"
+
+    got: list[str] = []
+    env = {"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "400000"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        run_headless(runtime, commands(), lambda _s: None)
+    listener.close()
+    assert any(m.startswith("READY=1") for m in got) and any("WATCHDOG=1" in m for m in got)

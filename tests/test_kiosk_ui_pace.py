@@ -58,7 +58,7 @@ class HandClock:
 def test_an_idle_attract_screen_slows_the_loop_and_any_input_brings_it_back() -> None:
     clock = HandClock()
     pacer = FramePacer(clock, lambda: True, interruptible=True, linger=5.0)
-    assert clock.clock_resolution == CLOCK_RESOLUTION  # not Kivy's 1 / (3 × fps): 33 ms at 10 frames/s
+    assert clock.clock_resolution == CLOCK_RESOLUTION  # not Kivy's 1 / (3 × fps): 22 ms at 15 frames/s
     clock.advance(4.9)
     assert pacer.fps == BUSY_FPS
     clock.advance(0.2)

@@ -2,9 +2,10 @@
 loop turns (`FramePacer`): `busy_fps` while someone uses the kiosk, `idle_fps` once the attract
 screen has been left alone for `linger` seconds (a kiosk spends most of its life there).
 
-Kivy's loop polls SDL for touches and the clock once per frame, drawn or not: at 30 frames/s that costs
-~2 % of a core with nothing on screen changing. Idle, 10 frames/s still sees a touch within 100 ms; the
-first touch (or any screen change) brings the loop back to `busy_fps` at once. Nothing on the attract
+Kivy's loop polls SDL for touches and the clock once per frame, drawn or not: at 30 frames/s the kiosk
+used ~2 % of a core with nothing on screen changing. Idle, 15 frames/s still sees a touch within 67 ms (and
+has it redrawn within ~100 ms), for ~0.5 % of a core; the first touch (or any screen change) brings the
+loop back to `busy_fps` at once. Nothing on the attract
 screen redraws by itself (no clock, no animation), so an idle frame draws nothing.
 
 Card taps and hub replies do not wait for a frame: they reach the UI through a Clock trigger fired from
@@ -12,7 +13,7 @@ another thread, and with Kivy's *interrupt* clock (KIVY_CLOCK=interrupt, set by 
 wakes the sleeping loop at once, whatever the frame rate.
 
 Kivy reads `Clock._max_fps` on every frame (kivy/clock.py, `idle`). Its clock resolution, left to
-itself, is 1 / (3 × maxfps) — 33 ms at 10 frames/s — and the interrupt clock does not sleep when the next
+itself, is 1 / (3 × maxfps) — 22 ms at 15 frames/s — and the interrupt clock does not sleep when the next
 event is due within ~1.8 resolutions: it spins instead. The resolution is therefore pinned here.
 On another clock (an operator's KIVY_CLOCK) the pacer keeps `busy_fps`: triggers would wait for a frame.
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 BUSY_FPS = 30.0
-IDLE_FPS = 10.0
+IDLE_FPS = 15.0
 LINGER_SECONDS = 5.0
 CLOCK_RESOLUTION = 0.004  # seconds; Kivy's own at 60 frames/s is 0.0056
 
