@@ -3,10 +3,10 @@ loop turns (`FramePacer`): `busy_fps` while someone uses the kiosk, `idle_fps` o
 screen has been left alone for `linger` seconds (a kiosk spends most of its life there).
 
 Kivy's loop polls SDL for touches and the clock once per frame, drawn or not: at 30 frames/s the kiosk
-used ~2 % of a core with nothing on screen changing. Idle, 15 frames/s still sees a touch within 67 ms (and
-has it redrawn within ~100 ms), for ~0.5 % of a core; the first touch (or any screen change) brings the
-loop back to `busy_fps` at once. Nothing on the attract
-screen redraws by itself (no clock, no animation), so an idle frame draws nothing.
+used ~2 % of a core with nothing on screen changing. Idle, 15 frames/s still sees a touch within 67 ms
+(redrawn within ~100 ms) for ~0.5 % of a core; the first touch (or any screen change) brings the loop
+back to `busy_fps` at once. Nothing on the attract screen redraws by itself (no clock, no animation), so
+an idle frame draws nothing.
 
 Card taps and hub replies do not wait for a frame: they reach the UI through a Clock trigger fired from
 another thread, and with Kivy's *interrupt* clock (KIVY_CLOCK=interrupt, set by `kiosk.ui`) a trigger
