@@ -112,14 +112,16 @@ def test_the_message_is_shown_on_screen_and_feeds_the_watchdog(tmp_path):
         proc = _launch(["--status", str(status)], _env(tmp_path, notify, DISPLAY=display))
         try:
             assert notify.wait_for("READY=1", 90), _stop(proc)
-            assert "STATUS=message shown" in notify.messages[-1]
+            ready = notify.messages[-1]
+            # on the screen, not the text fallback (which says "message shown (text)"); Kivy's own log
+            # lines are not a reliable sign: a first run on a fresh machine logs its config upgrade instead
+            assert "STATUS=message shown" in ready and "(text)" not in ready, ready
             notify.clear()
             assert notify.wait_for("WATCHDOG=1", 10)
             assert proc.poll() is None
         finally:
-            out = _stop(proc)
+            _stop(proc)
     notify.close()
-    assert "Start application main loop" in out
 
 
 def test_without_a_display_the_message_goes_to_stdout(tmp_path):
