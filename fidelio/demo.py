@@ -142,7 +142,14 @@ def run_demo(
             vouchers = sorted((data / "vouchers").glob("*.png"))
             if not vouchers:
                 raise DemoFailed("no voucher was printed")
-            out(f"\n🖨  {'Bon imprimé (aperçu)' if fr else 'Voucher printed (preview)'} : {vouchers[-1]}")
+            if keep is not None:
+                out(f"\n🖨  {'Bon imprimé (aperçu)' if fr else 'Voucher printed (preview)'} : {vouchers[-1]}")
+            else:
+                out(
+                    f"\n🖨  Bon imprimé ({vouchers[-1].name}) ; --keep DOSSIER garde son aperçu PNG."
+                    if fr
+                    else f"\n🖨  Voucher printed ({vouchers[-1].name}); --keep DIR keeps its PNG preview."
+                )
             if last.queue or not last.online:
                 raise DemoFailed(f"the kiosk ended offline or with {last.queue} requests still queued")
         service.stop()
