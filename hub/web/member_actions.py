@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -105,6 +106,17 @@ def add_member_actions(router: APIRouter, ctx: WebContext, cookies: Cookies, mem
         return Response(body, media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
+    def manager_form(request: Request, code: str, csrf: str) -> tuple[Any, Any] | Response:
+        """A manager's form on a live member: the session (CSRF checked) and the member, or the answer."""
+        session = require(ctx, request, cookies, role="manager")
+        check_csrf(session.csrf, csrf)
+        detail = live_member(code)
+        return not_found(request, session) if detail is None else (session, detail)
+
+    def refused(request: Request, session: Any, detail: Any, key: str, form: str) -> Response:
+        """The member page again, with the form's error in the page's language (422)."""
+        return member_page(request, session, detail, 422, error=text(key, lang_of(request)), form=form)
+
     @router.post("/members/{code}/erase")
     def erase(
         request: Request,
@@ -113,20 +125,15 @@ def add_member_actions(router: APIRouter, ctx: WebContext, cookies: Cookies, mem
         confirm: Annotated[str, Form(max_length=16)] = "",
         csrf: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        session = require(ctx, request, cookies, role="manager")
-        check_csrf(session.csrf, csrf)
-        lang = lang_of(request)
-        detail = live_member(code)
-        if detail is None:
-            return not_found(request, session)
+        opened = manager_form(request, code, csrf)
+        if isinstance(opened, Response):
+            return opened
+        session, detail = opened
+        refuse = partial(refused, request, session, detail)
         if len(reason.strip()) < MIN_REASON:
-            return member_page(
-                request, session, detail, 422, error=text("member.reason_required", lang), form="erase"
-            )
+            return refuse("member.reason_required", "erase")
         if confirm.strip().upper().replace("-", "") != detail.code:
-            return member_page(
-                request, session, detail, 422, error=text("erase.confirm_wrong", lang), form="erase"
-            )
+            return refuse("erase.confirm_wrong", "erase")
         who = actor(session.user, request)
 
         def job(ledger: Ledger) -> dict[str, int]:
@@ -180,21 +187,16 @@ def add_member_actions(router: APIRouter, ctx: WebContext, cookies: Cookies, mem
         request_id: Annotated[str, Form(max_length=64)] = "",
         csrf: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        session = require(ctx, request, cookies, role="manager")
-        check_csrf(session.csrf, csrf)
-        lang = lang_of(request)
-        detail = live_member(code)
-        if detail is None:
-            return not_found(request, session)
+        opened = manager_form(request, code, csrf)
+        if isinstance(opened, Response):
+            return opened
+        session, detail = opened
+        refuse = partial(refused, request, session, detail)
         cents = parse_delta(delta, account) if account in ctx.program.balances_used() else None
         if cents is None:
-            return member_page(
-                request, session, detail, 422, error=text("adjust.bad_delta", lang), form="adjust"
-            )
+            return refuse("adjust.bad_delta", "adjust")
         if len(reason.strip()) < MIN_REASON:
-            return member_page(
-                request, session, detail, 422, error=text("member.reason_required", lang), form="adjust"
-            )
+            return refuse("member.reason_required", "adjust")
         body = {"account": account, "delta": cents, "reason": reason.strip()}
         return apply_action(
             request, session, detail, "adjust", request_id, body, {"account": account, "delta": cents}
@@ -210,20 +212,16 @@ def add_member_actions(router: APIRouter, ctx: WebContext, cookies: Cookies, mem
         request_id: Annotated[str, Form(max_length=64)] = "",
         csrf: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        session = require(ctx, request, cookies, role="manager")
-        check_csrf(session.csrf, csrf)
-        lang = lang_of(request)
-        detail = live_member(code)
-        if detail is None:
-            return not_found(request, session)
+        opened = manager_form(request, code, csrf)
+        if isinstance(opened, Response):
+            return opened
+        session, detail = opened
+        refuse = partial(refused, request, session, detail)
         new = card_token(new_card)
         if new is None or old_card not in {c["token"] for c in detail.cards}:
-            return member_page(
-                request, session, detail, 422, error=text("card.bad_card", lang), form="card_replace"
-            )
+            return refuse("card.bad_card", "card_replace")
         if len(reason.strip()) < MIN_REASON:
-            return member_page(request, session, detail, 422, error=text("member.reason_required", lang),
-                               form="card_replace")  # fmt: skip
+            return refuse("member.reason_required", "card_replace")
         body = {"old_card": old_card, "new_card": new, "reason": reason.strip()}
         return apply_action(request, session, detail, "card_replace", request_id, body, {})
 
@@ -237,24 +235,17 @@ def add_member_actions(router: APIRouter, ctx: WebContext, cookies: Cookies, mem
         request_id: Annotated[str, Form(max_length=64)] = "",
         csrf: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        session = require(ctx, request, cookies, role="manager")
-        check_csrf(session.csrf, csrf)
-        lang = lang_of(request)
-        detail = live_member(code)
-        if detail is None:
-            return not_found(request, session)
+        opened = manager_form(request, code, csrf)
+        if isinstance(opened, Response):
+            return opened
+        session, detail = opened
+        refuse = partial(refused, request, session, detail)
         other_code = other.strip().upper().replace("-", "").replace(" ", "")
         if other_code == detail.code or ctx.reader.member_id(code=other_code) is None:
-            return member_page(
-                request, session, detail, 422, error=text("merge.bad_other", lang), form="merge"
-            )
+            return refuse("merge.bad_other", "merge")
         if len(reason.strip()) < MIN_REASON:
-            return member_page(
-                request, session, detail, 422, error=text("member.reason_required", lang), form="merge"
-            )
+            return refuse("member.reason_required", "merge")
         if confirm != "yes":
-            return member_page(
-                request, session, detail, 422, error=text("merge.confirm_missing", lang), form="merge"
-            )
+            return refuse("merge.confirm_missing", "merge")
         body = {"from": other_code, "reason": reason.strip()}
         return apply_action(request, session, detail, "merge", request_id, body, {"from": other_code})
