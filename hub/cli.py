@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--keep", type=int, default=7, help="how many backups to keep (default 7)")
     backup.add_argument("--to", type=Path, help="where to write them (default: DIR/backups)")
 
+    from hub.update_cli import add_update_parser
+
+    add_update_parser(sub)
+
     prog = sub.add_parser("program", help="loyalty program tools")
     psub = prog.add_subparsers(dest="program_command", required=True)
     pcheck = psub.add_parser("check", help="validate a program file")
@@ -186,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             return apikey_command(data, args)
         if args.command == "webhook":
             return _webhook(data, args)
+        if args.command == "update":
+            from hub.update_cli import update_command
+
+            return update_command(data, args)
         if args.command == "backup":
             from hub.backup import BackupError, backup_ledger
             from hub.restore import write_last_run

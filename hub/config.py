@@ -9,6 +9,8 @@ from pathlib import Path
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fidelio.update.keys import DEFAULT_KEYS_DIR
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -51,11 +53,22 @@ class PrivacyConfig(_Strict):
     policy_version: str = "1"
 
 
+class UpdatesConfig(_Strict):
+    """Software updates (hub/updates.py): the folder of public release keys bundles must be signed by."""
+
+    release_keys: str = str(DEFAULT_KEYS_DIR)
+
+    @property
+    def keys_dir(self) -> Path:
+        return Path(self.release_keys)
+
+
 class HubConfig(_Strict):
     shop: str
     mqtt: MqttConfig
     http: HttpConfig = HttpConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    updates: UpdatesConfig = UpdatesConfig()
 
 
 class ConfigError(RuntimeError):

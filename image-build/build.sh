@@ -12,6 +12,11 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "build.sh: pi-gen needs root (loop devices, chroot): run it with sudo" >&2
   exit 1
 fi
+if ! ls "$HERE"/release-keys/*.pub >/dev/null 2>&1; then
+  echo "build.sh: no release public key in image-build/release-keys/ (see its README.md): an image" >&2
+  echo "  that trusts no key could never be updated" >&2
+  exit 1
+fi
 start=$(date +%s)
 
 # pi-gen's own dependencies (its `depends` file), git, and pip for the project's wheel.

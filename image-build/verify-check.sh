@@ -39,17 +39,21 @@ if [ "$role" = hub ]; then
   check "backup timer" active fidelio-backup.timer
   # a kiosk through the TLS listener, with the file the hub's first boot made for it
   cp /boot/firmware/fidelio-kiosks/comptoir.toml /tmp/comptoir.toml
-  if "$PY" - <<'PY'; then ok "kiosk answered"; else fail "kiosk answered"; fi
-import dataclasses
+  kiosk_request() { # kiosk_request TYPE: one request as the kiosk "comptoir", exit 0 on an ok reply
+    "$PY" - "$1" <<'PY'
+import dataclasses, sys
 from kiosk.provisioning import load_provisioning
 from kiosk.simple_client import SimpleHubClient
 prov = dataclasses.replace(load_provisioning("/tmp/comptoir.toml"), host="localhost")
 client = SimpleHubClient(prov)
 client.connect()
-reply = client.request("enrol", "pcsc:04A1B2C3", {"consents": {"email": False, "sms": False}})
-print("FIDELIO-CHECK reply", reply.get("ok"), reply.get("member", {}).get("code"))
+body = {"consents": {"email": False, "sms": False}} if sys.argv[1] == "enrol" else {}
+reply = client.request(sys.argv[1], "pcsc:04A1B2C3", body)
+print("FIDELIO-CHECK reply", sys.argv[1], reply.get("ok"), reply.get("member", {}).get("code"))
 raise SystemExit(0 if reply["ok"] else 1)
 PY
+  }
+  if kiosk_request enrol; then ok "kiosk answered"; else fail "kiosk answered"; fi
   # the watchdog: a hub that stops answering (SIGSTOP) is killed and started again by systemd
   pid="$(systemctl show -p MainPID --value fidelio-hub)"
   restarts="$(systemctl show -p NRestarts --value fidelio-hub)"
@@ -61,6 +65,48 @@ PY
     fail "watchdog restarted fidelio-hub"
   fi
   journalctl -u fidelio-hub --no-pager -o cat | grep -i -m3 watchdog | sed 's/^/FIDELIO-CHECK journal: /'
+
+  # updates (fidelio/update): a bundle imported on the hub and deployed; fidelio-update.service (what the
+  # hourly timer runs) installs it beside the factory release, switches, restarts the hub and keeps it;
+  # then a release whose hub cannot start is installed the same way and rolled back by itself
+  running() { /opt/fidelio/venv/bin/python -I -c 'import fidelio; print(fidelio.__version__)'; }
+  last_update() { "$PY" -c 'import json; print(json.load(open("/data/fidelio/update.json"))["last"]["state"])'; }
+  hubcli() { runuser -u fidelio -- /opt/fidelio/venv/bin/fidelio-hub --data /data/hub "$@"; }
+  read -r _ good_version good_file < <(grep '^good ' /var/lib/fidelio-verify/bundles.txt)
+  read -r _ broken_version broken_file < <(grep '^broken ' /var/lib/fidelio-verify/bundles.txt)
+  factory="$(running)"
+  echo "FIDELIO-CHECK factory release $factory; update to $good_version, then $broken_version (broken)"
+  hubcli update import "/var/lib/fidelio-verify/$good_file" | sed 's/^/FIDELIO-CHECK   /'
+  hubcli update deploy "$good_version" | sed 's/^/FIDELIO-CHECK   /'
+  # what a kiosk asks the hub (its own credentials, TLS with the shop CA): the deployed version
+  if "$PY" - "$good_version" <<'PY'; then ok "kiosk update endpoint"; else fail "kiosk update endpoint"; fi
+import sys
+from fidelio.update.bundle import this_python
+from fidelio.update.sources import HubSource
+from kiosk.provisioning import load_provisioning
+prov = load_provisioning("/tmp/comptoir.toml")
+url = (prov.updates_url or "").replace(f"//{prov.host}:", "//localhost:")
+target = HubSource(url, prov.username, prov.password, prov.ca).target(this_python(), "linux_aarch64")
+print("FIDELIO-CHECK target", url, target.version, target.file, target.problem)
+raise SystemExit(0 if target.version == sys.argv[1] and target.file else 1)
+PY
+  started=$SECONDS
+  systemctl start fidelio-update.service
+  echo "FIDELIO-CHECK update run took $((SECONDS - started))s"
+  check "update installed" test "$(running) $(readlink /opt/fidelio/venv)" = "$good_version releases/$good_version"
+  echo "FIDELIO-CHECK update state: $(last_update), running $(running)"
+  check "update hub active" active fidelio-hub
+  if kiosk_request tap; then ok "kiosk answered after update"; else fail "kiosk answered after update"; fi
+  hubcli update import "/var/lib/fidelio-verify/$broken_file" | sed 's/^/FIDELIO-CHECK   /'
+  hubcli update deploy "$broken_version" | sed 's/^/FIDELIO-CHECK   /'
+  started=$SECONDS
+  systemctl start fidelio-update.service  # fails: the update was rolled back
+  echo "FIDELIO-CHECK broken update run took $((SECONDS - started))s"
+  echo "FIDELIO-CHECK update state: $(last_update), running $(running)"
+  check "update rolled back" test "$(running) $(last_update) $(find /opt/fidelio/releases -mindepth 1 -maxdepth 1 -printf '%f ' | tr ' ' '\n' | sort | tr '\n' ' ')" = "$good_version rolled_back $factory $good_version "
+  if wait_for 120 active fidelio-hub; then ok "update hub active after rollback"; else fail "update hub active after rollback"; fi
+  if kiosk_request tap; then ok "kiosk answered after rollback"; else fail "kiosk answered after rollback"; fi
+  journalctl -u fidelio-update --no-pager -o cat | grep -v '^$' | tail -6 | sed 's/^/FIDELIO-CHECK journal: /'
   check "hub ledger sound" runuser -u fidelio -- /opt/fidelio/venv/bin/fidelio-hub --data /data/hub check
 elif [ "$role" = kiosk ]; then
   check "kiosk credentials 0600 kiosk" bash -c '[ "$(stat -c %a:%U /data/kiosk/fidelio-kiosk.toml)" = 600:kiosk ]'
@@ -76,6 +122,7 @@ elif [ "$role" = kiosk ]; then
   systemctl status fidelio-kiosk --no-pager 2>&1 | head -12 | sed 's/^/FIDELIO-CHECK   /'
   journalctl -u fidelio-kiosk --no-pager -o cat | tail -5 | sed 's/^/FIDELIO-CHECK journal: /'
 fi
+check "update timer" systemctl is-enabled -q fidelio-update.timer
 for unit in $(systemctl list-units --failed --plain --no-legend | awk '{print $1}'); do
   echo "FIDELIO-CHECK failed unit: $unit"
 done

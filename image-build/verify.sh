@@ -7,12 +7,16 @@
 # never in the real image) prints FIDELIO-CHECK lines on the serial console, read here:
 #   boot 1, hub role: fidelio-hub.toml + wifi.toml on the boot partition -> provisioning applied, the
 #     files gone from the boot partition, /data its own partition, fidelio-mosquitto and fidelio-hub
-#     active, a kiosk answered through the TLS listener, the hub SIGSTOPped and restarted by its watchdog;
+#     active, a kiosk answered through the TLS listener, the hub SIGSTOPped and restarted by its watchdog,
+#     an update imported and deployed on the hub and installed by fidelio-update.service, then a release
+#     whose hub cannot start rolled back by itself;
 #   boot 2, kiosk role (a fresh disk): the file the hub made -> the kiosk service started and notified
 #     READY (its launcher, headless: no display in the VM), the credentials in /data, gone from boot.
 # Usage: image-build/verify.sh [--keep]   (WORK=DIR, default /var/tmp/fidelio-verify;
 #        FIDELIO_VERIFY_CACHE=DIR reuses the debootstrapped root of an earlier run)
 set -euo pipefail
+# All of it in one function, read whole before it runs: editing this file during a run changes nothing.
+main() {
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 WORK="${WORK:-/var/tmp/fidelio-verify}"
@@ -23,6 +27,7 @@ KEEP="${1:-}"
 # FIDELIO_VERIFY_CACHE=DIR keeps the debootstrapped root between runs (development; CI starts afresh).
 CACHE="${FIDELIO_VERIFY_CACHE:-}"
 t0=$(date +%s)
+failed=0
 say() { echo "verify: [$(( $(date +%s) - t0 ))s] $*"; }
 
 if [ "$(id -u)" -ne 0 ]; then echo "verify.sh: run as root" >&2; exit 1; fi
@@ -74,8 +79,12 @@ echo fidelio >"$ROOT/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tfidelio\n' >"$ROOT/etc/hosts"
 
 # --- 2. stage-fidelio's scripts, as pi-gen runs them --------------------------------------------------
+# This run's own release key (never the project's): the image trusts it, the update check signs with it.
+install -d "$WORK/keys/trusted"
+"$PYTHON" -m fidelio.update.cli keygen "$WORK/keys/verify-release.key" >/dev/null
+cp "$WORK/keys/verify-release.key.pub" "$WORK/keys/trusted/verify-release.pub"
 say "stage-payload.sh + install.sh (inside the arm64 root)"
-PYTHON="$PYTHON" "$FILES/stage-payload.sh" "$ROOT"
+PYTHON="$PYTHON" FIDELIO_RELEASE_KEYS="$WORK/keys/trusted" "$FILES/stage-payload.sh" "$ROOT"
 # This machine may reach PyPI through a proxy with its own certificate authority: the root's pip is
 # given this machine's CA bundle, for the verification only (the image build has plain internet).
 cp /etc/ssl/certs/ca-certificates.crt "$ROOT/tmp/host-ca.crt"
@@ -85,6 +94,27 @@ chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
   { tail -40 "$WORK/install.log"; exit 1; }
 rm -f "$ROOT/tmp/host-ca.crt"
 tail -1 "$WORK/install.log"
+# The kiosk's screen on a Pi is SDL2's KMS/DRM back end: the SDL2 that Kivy's arm64 wheel bundles must have it.
+sdl="$(find "$ROOT/opt/fidelio/releases" -path '*/Kivy.libs/libSDL2-2*' | head -1)"
+if [ -n "$sdl" ] && grep -aq KMSDRM_VideoInit "$sdl"; then
+  say "  ok  kivy sdl2 kmsdrm ($(basename "$sdl"))"
+else
+  say "  MISSING kivy sdl2 kmsdrm (${sdl:-no libSDL2 in Kivy.libs})"; failed=1
+fi
+# Two updates for the hub's boot, made from the image's own arm64 wheelhouse: a good one, and one whose
+# hub cannot start (for the rollback); signed with this run's key (tests/update_support.py).
+say "update bundles from the image's wheelhouse"
+install -d -m 0755 "$ROOT/var/lib/fidelio-verify"
+(cd "$REPO" && "$PYTHON" - "$ROOT/opt/fidelio/image/wheelhouse" "$WORK/keys/verify-release.key" \
+  "$ROOT/var/lib/fidelio-verify" <<'PY') >"$ROOT/var/lib/fidelio-verify/bundles.txt"
+import sys
+from pathlib import Path
+from tests.update_support import verification_bundles
+house, key, out = map(Path, sys.argv[1:4])
+print("\n".join(verification_bundles(house, key, out, platform="linux_aarch64", python="3.11")))
+PY
+chmod 0644 "$ROOT"/var/lib/fidelio-verify/*
+sed 's/^/verify:   /' "$ROOT/var/lib/fidelio-verify/bundles.txt"
 # What Raspberry Pi OS has and minbase lacks: the boot partition's mount point (the Pi's firmware
 # partition) and a console on the VM's serial port.
 install -d "$ROOT/boot/firmware"
@@ -159,12 +189,12 @@ expect() { # expect LOG TEXT...: each check line must be there
   local log="$1"; shift
   local line ok=0
   for line in "$@"; do
-    if grep -qF "FIDELIO-CHECK ok $line" "$log"; then say "  ok  $line"; else say "  MISSING $line"; ok=1; fi
+    # the whole label up to the end of its line ("kiosk answered" is not "kiosk answered after update")
+    if tr -d '\r' <"$log" | grep -q -- "FIDELIO-CHECK ok ${line}\$"; then say "  ok  $line"; else say "  MISSING $line"; ok=1; fi
   done
   return $ok
 }
 
-failed=0
 # --- boot 1: a hub ----------------------------------------------------------------------------------
 mkdir -p "$WORK/boot-hub"
 printf 'shop = "boulangerie-verif"\nprogram = "bakery"\nkiosks = ["comptoir"]\n[admin]\nname = "marie"\npassword = "pain-au-chocolat"\n' \
@@ -177,7 +207,9 @@ say "boot 1 ended"
 grep -a "FIDELIO-CHECK" "$WORK/hub-console.log" || true
 expect "$WORK/hub-console.log" "role hub" "status ok" "boot partition clean" "data partition" \
   "data partition 1 GiB" "wifi keyfile 0600" "fidelio-mosquitto active" "fidelio-hub active" \
-  "kiosk answered" "watchdog restarted fidelio-hub" "hub ledger sound" "backup timer" || failed=1
+  "kiosk answered" "watchdog restarted fidelio-hub" "kiosk update endpoint" "update installed" "update hub active" \
+  "kiosk answered after update" "update rolled back" "update hub active after rollback" \
+  "kiosk answered after rollback" "hub ledger sound" "backup timer" "update timer" || failed=1
 
 # The kiosk's file the hub wrote on its boot partition.
 mcopy -i "$WORK/hub.img@@4M" ::/fidelio-kiosks/comptoir.toml "$WORK/comptoir.toml" 2>/dev/null || true
@@ -193,7 +225,7 @@ if [ -s "$WORK/comptoir.toml" ]; then
   grep -a "FIDELIO-CHECK" "$WORK/kiosk-console.log" || true
   expect "$WORK/kiosk-console.log" "role kiosk" "status ok" "boot partition clean" "data partition" \
     "data partition 1 GiB" "kiosk credentials 0600 kiosk" "fidelio-kiosk active" "kiosk app running" \
-    "kiosk app stays up" || failed=1
+    "kiosk app stays up" "update timer" || failed=1
 else
   say "MISSING the hub did not write fidelio-kiosks/comptoir.toml"
   failed=1
@@ -202,3 +234,5 @@ fi
 say "total $(( $(date +%s) - t0 ))s"
 [ "$KEEP" = "--keep" ] || rm -rf "$ROOT" "$WORK"/*.img
 exit $failed
+}
+main "$@"

@@ -6,11 +6,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fidelio.contract.topics import valid_id
 
-_TOP = {"shop", "kiosk", "mqtt"}
+_TOP = {"shop", "kiosk", "mqtt", "updates"}
 _MQTT = {"host", "port", "username", "password", "tls", "ca"}
+_UPDATES = {"url"}
 
 
 class ProvisioningError(ValueError):
@@ -27,6 +29,8 @@ class Provisioning:
     password: str
     tls: bool
     ca: str | None
+    #: the hub's software update endpoint (`[updates] url`, https), None in files made before it
+    updates_url: str | None = None
 
 
 def _fail(path: Path, fr: str, en: str) -> ProvisioningError:
@@ -65,8 +69,38 @@ def parse_provisioning(data: dict[str, Any], path: Path = Path("kiosk.toml")) ->
             "[mqtt] ca: the shop's certificate is missing",
         )
     return Provisioning(
-        data["shop"], data["kiosk"], mqtt["host"], port, mqtt["username"], mqtt["password"], tls, ca
-    )
+        data["shop"], data["kiosk"], mqtt["host"], port, mqtt["username"], mqtt["password"], tls, ca,
+        _updates_url(data.get("updates"), path),
+    )  # fmt: skip
+
+
+def _updates_url(updates: object, path: Path) -> str | None:
+    if updates is None:
+        return None
+    if not isinstance(updates, dict):
+        raise _fail(path, "[updates] doit être une section", "[updates] must be a table")
+    unknown = set(updates) - _UPDATES
+    if unknown:
+        raise _fail(
+            path,
+            f"clé inconnue dans [updates] {sorted(unknown)}",
+            f"unknown key in [updates] {sorted(unknown)}",
+        )
+    url = updates.get("url")
+    try:
+        if not isinstance(url, str) or any(c.isspace() or not c.isprintable() for c in url):
+            raise ValueError(url)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (ValueError on a port that is no number or out of range)
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(url)
+    except ValueError:
+        raise _fail(
+            path,
+            "[updates] url : une adresse https://… du hub est requise",
+            "[updates] url: an https://… address of the hub is required",
+        ) from None
+    return url
 
 
 def load_provisioning(path: Path) -> Provisioning:

@@ -14,7 +14,7 @@ import pytest
 
 from fidelio.appliance.actions import SystemActions
 from fidelio.appliance.firstboot import hosts_with, kiosk_hostname, main, run_firstboot
-from fidelio.appliance.layout import HUB_UNITS, KIOSK_UNITS, Layout
+from fidelio.appliance.layout import HUB_UNITS, KIOSK_UNITS, Layout, only_in
 from fidelio.appliance.status import read_status
 from hub.app import init_hub
 from hub.broker import kiosk_add
@@ -111,7 +111,8 @@ def test_a_kiosk_file_and_wifi_provision_a_kiosk_and_leave_the_boot_partition_em
     assert "::1\tlocalhost ip6-localhost" in hosts
     assert actions.of("hostname") == ["boulangerie-martin-comptoir"]
     assert actions.of("enable") == [list(KIOSK_UNITS)]
-    assert actions.of("disable") == [list(HUB_UNITS)]
+    assert actions.of("disable") == [only_in(HUB_UNITS, KIOSK_UNITS)]
+    assert "fidelio-update.timer" in KIOSK_UNITS and "fidelio-update.timer" in HUB_UNITS
     assert actions.calls[-1] == ("start", list(KIOSK_UNITS))  # after the status is written
 
     shown = read_status(layout.status)

@@ -16,6 +16,7 @@ import pytest
 
 from fidelio.appliance.hubfile import parse_hub_file
 from fidelio.appliance.wifi import parse_wifi
+from fidelio.update.keys import generate_key
 from tests.support import REPO
 
 IMAGE = REPO / "image-build"
@@ -61,6 +62,7 @@ def test_no_test_only_package_goes_into_the_image():
     assert not packages & TEST_ONLY
     install = (FILES / "install.sh").read_text()
     assert '"${wheel}[hub,kiosk]"' in install and "dev]" not in install
+    assert '"fidelio[hub,kiosk]==$version"' in install and "--no-index" in install
     assert "vsmartcard-vpcd" in install  # refused if anything pulled it in
     assert "systemctl mask mosquitto.service" in install
 
@@ -72,17 +74,35 @@ def test_the_templates_for_installers_are_accepted_by_first_boot():
     assert wifi.country == "FR"
 
 
+def test_no_image_without_a_release_key(tmp_path):
+    """An image that trusts no release key could never be updated: the stage refuses to make one."""
+    (tmp_path / "keys").mkdir()
+    result = subprocess.run(
+        [str(FILES / "stage-payload.sh"), str(tmp_path / "rootfs")],
+        env={**os.environ, "PYTHON": sys.executable, "FIDELIO_RELEASE_KEYS": str(tmp_path / "keys")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1 and "release-keys/README.md" in result.stderr
+    assert not (tmp_path / "rootfs/opt/fidelio/image/wheels").exists()
+
+
 def test_the_payload_is_made_into_a_root(tmp_path):
     root = tmp_path / "rootfs"
+    (tmp_path / "keys").mkdir()
+    generate_key(tmp_path / "keys" / "release")
     result = subprocess.run(
         [str(FILES / "stage-payload.sh"), str(root)],
-        env={**os.environ, "PYTHON": sys.executable},
+        env={**os.environ, "PYTHON": sys.executable, "FIDELIO_RELEASE_KEYS": str(tmp_path / "keys")},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
     image = root / "opt/fidelio/image"
+    # the trusted key, and never the private one
+    assert sorted(p.name for p in (image / "release-keys").iterdir()) == ["release.pub"]
     (wheel,) = (image / "wheels").glob("fidelio-*-py3-none-any.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for module in ("fidelio/appliance/firstboot.py", "fidelio/appliance/screen.py", "fidelio/sdnotify.py",

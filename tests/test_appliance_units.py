@@ -131,12 +131,22 @@ def test_the_hardening_each_unit_claims():
         found = directives(name)
         for key, value in common.items():
             assert found.get(key, [])[:1] == value, (name, key)
-        if name != "fidelio-firstboot.service":  # root: hostname, keyfile, chown
+        if name == "fidelio-update.service":  # root: replaces /opt/fidelio, restarts units
+            assert found["CapabilityBoundingSet"] == ["CAP_DAC_READ_SEARCH"], name
+            assert found["NoNewPrivileges"] == ["yes"] and found["ReadWritePaths"] == [
+                "/opt/fidelio /data/fidelio"
+            ]
+        elif name != "fidelio-firstboot.service":  # root: hostname, keyfile, chown
             assert found["CapabilityBoundingSet"] == [""], name
             assert found["NoNewPrivileges"] == ["yes"], name
             assert found["ProtectKernelTunables"] == ["yes"], name
             assert "User" in found, name
-    for name in ("fidelio-hub.service", "fidelio-mosquitto.service", "fidelio-backup.service"):
+    for name in (
+        "fidelio-hub.service",
+        "fidelio-mosquitto.service",
+        "fidelio-backup.service",
+        "fidelio-update.service",
+    ):
         assert directives(name)["MemoryDenyWriteExecute"] == ["yes"]
     assert "MemoryDenyWriteExecute" not in directives("fidelio-kiosk.service")
 

@@ -21,6 +21,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+import fidelio
 from fidelio.contract import Request, Topics, dumps, new_request, ok_reply, uuid7
 from hub.config import HubPaths, load_config
 from kiosk.link import HubLink, MemberCache, Outbox, OutboxFull
@@ -434,7 +435,13 @@ def test_the_retained_status_shows_online_and_queue_and_says_lost_after_a_kill9(
         kiosk.submit_all(
             [new_request("tap", "k6", f"pcsc:04B6000{i}") for i in range(3)]
         )  # no hub: unanswered
-        expected = {"state": "online", "queue": 3, "reader": "ok", "printer": "paper_out"}
+        expected = {
+            "state": "online",
+            "queue": 3,
+            "version": fidelio.__version__,
+            "reader": "ok",
+            "printer": "paper_out",
+        }
         assert wait_until(lambda: observer.last() == expected, 10), observer.last()
         assert observer.messages[-1].retain is False  # live delivery; the broker keeps it as retained
 

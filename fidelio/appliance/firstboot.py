@@ -37,6 +37,7 @@ from fidelio.appliance.layout import (
     KIOSKS_DIR,
     WIFI_FILE,
     Layout,
+    only_in,
 )
 from fidelio.appliance.status import Status, issue_text, write_text_atomic
 from fidelio.appliance.wifi import WifiError, country_modprobe, nm_keyfile, parse_wifi
@@ -144,7 +145,7 @@ def apply_kiosk(run: Run, source: Path) -> None:
 
     run.role = "kiosk"
     # the kiosk service runs even with a bad file: its screen shows what is wrong
-    run.actions.disable(list(HUB_UNITS))
+    run.actions.disable(only_in(HUB_UNITS, KIOSK_UNITS))
     run.actions.enable(list(KIOSK_UNITS))
     run.to_start += KIOSK_UNITS
     text = _read(run, source)
@@ -215,9 +216,10 @@ def apply_hub(run: Run, source: Path) -> None:
     if hub.admin is not None:
         _add_admin(run, *hub.admin)
     _add_kiosks(run, hub.kiosks, skip=known_kiosks(layout))
-    # the broker's files stay root:mosquitto (hub/broker/files.py); the rest is the hub service's
+    # the broker's files and the kiosk registry stay root:mosquitto (hub/broker/files.py; the hub
+    # service reads them through its group); the rest is the hub service's
     _chown_tree(layout.hub_data, run.actions.ids(HUB_USER), skip=("mosquitto", "kiosks.json"))
-    run.actions.disable(list(KIOSK_UNITS))
+    run.actions.disable(only_in(KIOSK_UNITS, HUB_UNITS))
     run.actions.enable(list(HUB_UNITS))
     run.to_start += HUB_UNITS
     run.title = (

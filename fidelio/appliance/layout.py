@@ -11,8 +11,17 @@ WIFI_FILE = "wifi.toml"
 #: where a hub's first boot writes the files of the kiosks its hub file lists
 KIOSKS_DIR = "fidelio-kiosks"
 
-HUB_UNITS = ("fidelio-mosquitto.service", "fidelio-hub.service", "fidelio-backup.timer")
-KIOSK_UNITS = ("fidelio-kiosk.service",)
+#: both roles: the hourly check for a release the hub asks for (fidelio/update)
+UPDATE_UNITS = ("fidelio-update.timer",)
+HUB_UNITS = ("fidelio-mosquitto.service", "fidelio-hub.service", "fidelio-backup.timer", *UPDATE_UNITS)
+KIOSK_UNITS = ("fidelio-kiosk.service", *UPDATE_UNITS)
+
+
+def only_in(units: tuple[str, ...], other: tuple[str, ...]) -> list[str]:
+    """The units of one role the other does not have (what switching roles disables)."""
+    return [u for u in units if u not in other]
+
+
 HUB_USER = "fidelio"
 KIOSK_USER = "kiosk"
 

@@ -1,6 +1,7 @@
 """Setting up the shop's broker and its kiosks: `fidelio-hub init` and `fidelio-hub kiosk add/list/revoke`.
 
-The kiosk registry (`DIR/kiosks.json`) is the source of truth for who may connect; the ACL is rebuilt
+The kiosk registry (`DIR/kiosks.json`, root:mosquitto 0640 like the broker's files: the hub service, in
+group `mosquitto`, reads it for the kiosks page and the update endpoints) is the source of truth for who may connect; the ACL is rebuilt
 from it and the password file keeps the hashes. Every rewrite is atomic and done under a lock, then
 the running broker (if any) is told to reload with SIGHUP.
 """
@@ -75,7 +76,7 @@ def init_broker(data_dir: Path, settings: BrokerSettings) -> HubCredentials:
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    write_atomic(paths.kiosks, _registry_json([]), 0o640)
+    write_atomic(paths.kiosks, _registry_json([]), 0o640, broker_readable=True)
     blocked = untraversable_for_mosquitto(paths.root)
     if blocked:
         log.warning(
@@ -192,14 +193,16 @@ def kiosk_add(data_dir: Path, kiosk_id: str, out: Path, *, now: datetime | None 
             )
         password = new_password()
         username = kiosk_username(kiosk_id)
-        text = provisioning_toml(settings, kiosk_id, username, password, paths.ca_crt.read_text())
+        text = provisioning_toml(
+            settings, kiosk_id, username, password, paths.ca_crt.read_text(), updates_url(data_dir, settings)
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, text, 0o600)
         row = {"id": kiosk_id, "username": username, "added_at": _now(now), "revoked_at": None}
         rows = [r for r in rows if r["id"] != kiosk_id] + [row]
         try:
             _write_auth(paths, settings, rows, {username: hash_password(password)})
-            write_atomic(paths.kiosks, _registry_json(rows), 0o640)
+            write_atomic(paths.kiosks, _registry_json(rows), 0o640, broker_readable=True)
         except BaseException:
             out.unlink(missing_ok=True)
             raise
@@ -230,7 +233,7 @@ def kiosk_revoke(data_dir: Path, kiosk_id: str, *, now: datetime | None = None) 
         row = next(r for r in rows if r["id"] == kiosk_id)
         row["revoked_at"] = _now(now)
         _write_auth(paths, settings, rows, {})
-        write_atomic(paths.kiosks, _registry_json(rows), 0o640)
+        write_atomic(paths.kiosks, _registry_json(rows), 0o640, broker_readable=True)
     return {**row, "broker_reloaded": reload_broker(data_dir)}
 
 
@@ -264,9 +267,16 @@ def _toml_multiline(value: str) -> str:
 
 
 def provisioning_toml(
-    settings: BrokerSettings, kiosk_id: str, username: str, password: str, ca_pem: str
+    settings: BrokerSettings,
+    kiosk_id: str,
+    username: str,
+    password: str,
+    ca_pem: str,
+    updates_url: str | None = None,
 ) -> str:
-    """The kiosk's provisioning file (DESIGN §3b); it round-trips through `tomllib`."""
+    """The kiosk's provisioning file (DESIGN §3b); it round-trips through `tomllib`. `updates_url`:
+    where the kiosk fetches its software updates from the hub (`[updates] url`), none when None."""
+    updates = f"\n[updates]\nurl = {_toml_string(updates_url)}\n" if updates_url else ""
     return (
         "# Fidelio kiosk provisioning file. It holds this kiosk's broker password: copy it to the kiosk,\n"
         "# then delete this copy. Revoke with `fidelio-hub kiosk revoke ID`.\n"
@@ -279,7 +289,27 @@ def provisioning_toml(
         f"password = {_toml_string(password)}\n"
         "tls = true\n"
         f"ca = {_toml_multiline(ca_pem)}\n"
+        f"{updates}"
     )
+
+
+def updates_url(data_dir: Path, settings: BrokerSettings) -> str | None:
+    """The hub's update endpoint as kiosks reach it: the broker's host name (the name the shop CA's
+    web certificate carries too) and the staff web's port, from the hub's config. None without a hub
+    config (a bare broker) or when the web is plain HTTP on loopback (no kiosk can reach it)."""
+    from hub.config import ConfigError, HubPaths, load_config
+
+    paths = HubPaths(Path(data_dir))
+    if not paths.config.exists():
+        return None
+    try:
+        http = load_config(paths).http
+    except ConfigError as exc:
+        raise BrokerError(str(exc), str(exc)) from exc
+    if not http.use_tls:
+        return None
+    host = f"[{settings.mqtt_host}]" if ":" in settings.mqtt_host else settings.mqtt_host
+    return f"https://{host}:{http.port}/updates/v1/"
 
 
 # --- the running broker -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from hub.web.context import HubBusy, WebContext
 from hub.web.i18n import pick_lang, text
 from hub.web.pages import build_pages
 from hub.web.security import Cookies, CsrfRefused, Forbidden, LoginRequired
+from hub.web.updates_api import build_updates_api
 
 STATIC = Path(__file__).parent / "static"
 _CSP = (
@@ -66,6 +67,7 @@ def create_app(ctx: WebContext) -> ASGIApp:
     pages = build_pages(ctx, cookies)
     app.include_router(pages)
     app.mount("/api/v1", build_api(ctx))
+    app.mount("/updates/v1", build_updates_api(ctx))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     render = pages.render  # type: ignore[attr-defined]
 

@@ -41,6 +41,7 @@ from hub.web.security import (
     safe_next,
 )
 from hub.web.segments_page import add_segment_pages
+from hub.web.updates_page import add_update_pages
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*€?\s*$")
@@ -317,6 +318,7 @@ def build_pages(ctx: WebContext, cookies: Cookies) -> APIRouter:
     add_kiosk_pages(router, ctx, cookies, render, lang_of)
     add_backup_pages(router, ctx, cookies, render, lang_of)
     add_program_pages(router, ctx, cookies, render, lang_of)
+    add_update_pages(router, ctx, cookies, render, lang_of)
 
     # -- audit log (managers) ---------------------------------------------------------------------
     @router.get("/audit")

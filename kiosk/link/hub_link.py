@@ -53,6 +53,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from fidelio import __version__
 from fidelio.contract import Request, Topics, dumps
 from fidelio.mqttlink import connect_properties, make_client, publish_properties
 from kiosk.link.cache import MemberCache
@@ -284,7 +285,8 @@ class HubLink:
                     self._unacked.add(item.request.id)
 
     def _status_payload(self, state: str) -> bytes:
-        return dumps({"state": state, "queue": len(self._pending), **self._devices})
+        # `version`: the release this kiosk runs, for the hub's updates page (an optional body field)
+        return dumps({"state": state, "queue": len(self._pending), "version": __version__, **self._devices})
 
     def _status_changed(self) -> None:
         if self._status_due is None:

@@ -3,7 +3,10 @@
 # /opt/fidelio/image (put there by stage-payload.sh). Idempotent. Both roles: first boot picks one.
 set -euo pipefail
 IMAGE=/opt/fidelio/image
+# Releases side by side (fidelio/update/releases.py): /opt/fidelio/venv -> releases/<version>
+RELEASES=/opt/fidelio/releases
 VENV=/opt/fidelio/venv
+WHEELHOUSE=$IMAGE/wheelhouse
 export DEBIAN_FRONTEND=noninteractive
 # What building pyscard and evdev needs; removed again at the end (no compiler on an appliance).
 BUILD_DEPS=(gcc swig libpcsclite-dev python3-dev linux-libc-dev)
@@ -26,18 +29,30 @@ id -u kiosk >/dev/null 2>&1 || useradd --system --gid kiosk --home-dir /data/kio
   --shell /usr/sbin/nologin --comment "Fidelio kiosk" kiosk
 usermod -a -G "$(IFS=,; echo "${kiosk_groups[*]}")" kiosk
 
-# The project, in its own virtual environment, without the test extras.
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --no-cache-dir --upgrade pip
+# The project and every dependency as wheels for this architecture (pyscard and evdev compiled here,
+# once): the factory release is installed from this wheelhouse exactly as an update is, offline.
 wheel="$(ls "$IMAGE"/wheels/fidelio-*.whl)"
-"$VENV/bin/pip" install --quiet --no-cache-dir --force-reinstall --no-deps "$wheel"
-"$VENV/bin/pip" install --quiet --no-cache-dir "${wheel}[hub,kiosk]"
+version="$(basename "$wheel" | cut -d- -f2)"
+builder="$(mktemp -d)"
+python3 -m venv "$builder"
+"$builder/bin/pip" install --quiet --no-cache-dir --upgrade pip
+rm -rf "$WHEELHOUSE"
+"$builder/bin/pip" wheel --quiet --no-cache-dir --wheel-dir "$WHEELHOUSE" "${wheel}[hub,kiosk]"
+rm -rf "$builder"
+# The factory release, without the test extras, then made the current one by its own updater.
+release="$RELEASES/$version"
+rm -rf "$release" "$VENV"
+python3 -m venv "$release"
+"$release/bin/pip" install --quiet --no-cache-dir --no-index --find-links "$WHEELHOUSE" "fidelio[hub,kiosk]==$version"
 for test_only in pytest hypothesis playwright schemathesis ruff; do
-  if "$VENV/bin/pip" show --quiet "$test_only" 2>/dev/null; then
+  if "$release/bin/pip" show --quiet "$test_only" 2>/dev/null; then
     echo "install.sh: the test-only package $test_only must not be in the image" >&2
     exit 1
   fi
 done
+"$release/bin/fidelio-update" --root /opt/fidelio adopt
+install -d -m 0755 /etc/fidelio/release-keys
+install -m 0644 "$IMAGE"/release-keys/*.pub /etc/fidelio/release-keys/
 
 # System files from kiosk/hardware/system and systemd/.
 install -m 0644 "$IMAGE/system/60-fidelio-kiosk.rules" /etc/udev/rules.d/60-fidelio-kiosk.rules
@@ -50,6 +65,7 @@ install -m 0755 "$IMAGE/fidelio-data-partition" /usr/local/sbin/fidelio-data-par
 install -m 0644 "$IMAGE/fidelio.issue" /etc/issue.d/fidelio.issue
 ln -sf "$VENV/bin/fidelio-hub" /usr/local/bin/fidelio-hub
 ln -sf "$VENV/bin/fidelio-kiosk" /usr/local/bin/fidelio-kiosk
+ln -sf "$VENV/bin/fidelio-update" /usr/local/bin/fidelio-update
 
 # /data: its own partition, made by first boot in the card's free space.
 install -d -m 0755 /data

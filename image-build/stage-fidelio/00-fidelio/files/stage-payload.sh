@@ -7,10 +7,18 @@ ROOTFS="${1:?usage: stage-payload.sh ROOTFS}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../../../.." && pwd)"
 PYTHON="${PYTHON:-python3}"
+# The public keys the image trusts for updates (fidelio/update): the project's release key, from
+# image-build/release-keys/ unless FIDELIO_RELEASE_KEYS names another folder (verify.sh's own key).
+KEYS="${FIDELIO_RELEASE_KEYS:-$REPO/image-build/release-keys}"
 image="$ROOTFS/opt/fidelio/image"
+if ! ls "$KEYS"/*.pub >/dev/null 2>&1; then
+  echo "stage-payload: no release public key (*.pub) in $KEYS: an image that could never be updated" >&2
+  echo "  is not built. See image-build/release-keys/README.md." >&2
+  exit 1
+fi
 
 rm -rf "$image"
-install -d "$image/wheels" "$image/systemd" "$image/system" "$ROOTFS/opt/fidelio/examples" "$ROOTFS/opt/fidelio/docs"
+install -d "$image/wheels" "$image/release-keys" "$image/systemd" "$image/system" "$ROOTFS/opt/fidelio/examples" "$ROOTFS/opt/fidelio/docs"
 # The project itself is pure Python: one wheel for every architecture; its dependencies are installed
 # inside the image, for its architecture.
 # Built from a clean copy: a checkout's build/ or *.egg-info would otherwise decide what goes in.
@@ -25,6 +33,7 @@ install -m 0644 "$REPO"/kiosk/hardware/system/* "$image/system/"
 install -m 0644 "$HERE/../00-packages" "$image/packages"
 install -m 0755 "$HERE/install.sh" "$HERE/fidelio-data-partition" "$image/"
 install -m 0644 "$HERE/fidelio-data-partition.service" "$HERE/fidelio.issue" "$image/"
+install -m 0644 "$KEYS"/*.pub "$image/release-keys/"
 install -m 0644 "$REPO"/examples/*.toml "$ROOTFS/opt/fidelio/examples/"
 install -m 0644 "$REPO/docs/install.md" "$ROOTFS/opt/fidelio/docs/"
 echo "stage-payload: $(ls "$image/wheels") and the system files are in $image"

@@ -1,0 +1,181 @@
+"""One update on one device: decide, install beside, switch, restart, watch, keep or roll back.
+
+The running updater is the *old* release's code, and the old release stays on disk until the new one
+has proved itself, so a new release that cannot start cannot stop its own rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fidelio.update.bundle import VerifiedBundle, this_platform, this_python
+from fidelio.update.errors import UpdateError
+from fidelio.update.policy import decide
+from fidelio.update.releases import ReleaseDir
+from fidelio.update.services import Services
+from fidelio.update.state import StateFile, UpdateState, now_iso
+
+log = logging.getLogger("fidelio.update")
+
+
+@dataclass(frozen=True)
+class RoleUnits:
+    """What a role restarts after a switch, and what must succeed before it (the hub's backup)."""
+
+    restart: Sequence[str]
+    before_switch: Sequence[str] = ()
+
+
+ROLES = {
+    "hub": RoleUnits(restart=("fidelio-hub.service",), before_switch=("fidelio-backup.service",)),
+    "kiosk": RoleUnits(restart=("fidelio-kiosk.service",)),
+}
+
+
+@dataclass
+class Updater:
+    releases: ReleaseDir
+    services: Services
+    units: RoleUnits
+    state_file: StateFile
+    settle_s: float = 60.0
+    python: str = field(default_factory=this_python)
+    platform: str = field(default_factory=this_platform)
+
+    def _result(self, state: UpdateState, kind: str, version: str | None, why: Any) -> dict[str, Any]:
+        words = (
+            why.as_dict() if isinstance(why, UpdateError) else {"code": why.code, "fr": why.fr, "en": why.en}
+        )
+        result = {"state": kind, "version": version, **words, "at": now_iso()}
+        state.last = result
+        self.state_file.save(state)
+        log.info("update %s", kind, extra={"update": result})
+        return result
+
+    def _healthy(self) -> UpdateError | None:
+        for unit in self.units.restart:
+            try:
+                self.services.restart(unit)
+            except UpdateError as exc:
+                return exc
+            if not self.services.settled(unit, self.settle_s):
+                return UpdateError(
+                    "service_unstable",
+                    f"Le service {unit} s'est arrêté ou a redémarré après la mise à jour",
+                    f"The service {unit} stopped or restarted after the update",
+                )
+        return None
+
+    def apply(
+        self, bundle: VerifiedBundle, *, allow_downgrade: bool = False, force: bool = False
+    ) -> dict[str, Any]:
+        state = self.state_file.load()
+        self.recover(state)
+        current = self.releases.current()
+        version = bundle.manifest.version
+        decision = decide(
+            bundle.manifest,
+            current=current.version,
+            python=self.python,
+            platform=self.platform,
+            allow_downgrade=allow_downgrade,
+            failed_before=state.failed,
+            force=force,
+        )
+        if not decision.install:
+            kind = "up_to_date" if decision.code == "up_to_date" else "refused"
+            return self._result(state, kind, version, decision)
+        try:
+            self.releases.install(bundle)
+            for unit in self.units.before_switch:
+                self.services.run_oneshot(unit)
+        except UpdateError as exc:
+            state.failed[version] = {**exc.as_dict(), "at": now_iso()}
+            return self._result(state, "failed", version, exc)
+        state.pending = {"from": current.version, "to": version}
+        self.state_file.save(state)
+        self.releases.switch(version)
+        return self._confirm_or_roll_back(state)
+
+    def _confirm_or_roll_back(self, state: UpdateState) -> dict[str, Any]:
+        assert state.pending is not None
+        old, new = state.pending["from"], state.pending["to"]
+        problem = self._healthy()
+        if problem is None:
+            state.previous, state.pending = old, None
+            state.failed.pop(new, None)
+            self.releases.prune({new, old})
+            return self._result(state, "installed", new, _words("installed", old, new))
+        log.warning("update %s failed, rolling back to %s: %s", new, old, problem)
+        self.releases.switch(old)
+        state.failed[new] = {**problem.as_dict(), "at": now_iso()}
+        state.pending = None
+        again = self._healthy()
+        self.releases.prune({old} | ({state.previous} if state.previous else set()))
+        if again is not None:
+            return self._result(
+                state,
+                "failed",
+                new,
+                UpdateError(
+                    "rollback_failed",
+                    f"{problem.fr} ; retour à {old} fait, mais {again.fr}",
+                    f"{problem.en}; back on {old}, but {again.en}",
+                ),
+            )
+        return self._result(
+            state,
+            "rolled_back",
+            new,
+            UpdateError(
+                problem.code,
+                f"{problem.fr} : retour automatique à la version {old}",
+                f"{problem.en}: rolled back to version {old}",
+            ),
+        )
+
+    def recover(self, state: UpdateState) -> dict[str, Any] | None:
+        """Finish an update a power cut interrupted between the switch and its health check."""
+        if state.pending is None:
+            return None
+        old, new = state.pending["from"], state.pending["to"]
+        if self.releases.current().version != new:
+            state.pending = None  # the switch never happened: nothing to undo
+            self.state_file.save(state)
+            return None
+        log.warning("update %s → %s was interrupted: checking it now", old, new)
+        return self._confirm_or_roll_back(state)
+
+    def rollback(self) -> dict[str, Any]:
+        """Back to the release before this one, on request (`fidelio-update rollback`)."""
+        state = self.state_file.load()
+        current = self.releases.current()
+        previous = state.previous
+        if previous is None or self.releases.release(previous) is None:
+            raise UpdateError(
+                "no_previous",
+                "Aucune version précédente n'est installée sur cet appareil",
+                "No previous release is installed on this device",
+            )
+        state.pending = {"from": current.version, "to": previous}
+        self.state_file.save(state)
+        self.releases.switch(previous)
+        result = self._confirm_or_roll_back(state)
+        if result["state"] == "installed":
+            state.failed.setdefault(current.version, {"code": "rolled_back_by_hand", "at": now_iso()})
+            self.state_file.save(state)
+        return result
+
+
+@dataclass(frozen=True)
+class _Words:
+    code: str
+    fr: str
+    en: str
+
+
+def _words(code: str, old: str, new: str) -> _Words:
+    return _Words(code, f"Version {new} installée (avant : {old})", f"Version {new} installed (was {old})")
