@@ -136,6 +136,8 @@ def test_the_hardening_each_unit_claims():
             assert found["NoNewPrivileges"] == ["yes"] and found["ReadWritePaths"] == [
                 "/opt/fidelio /data/fidelio"
             ]
+        elif name == "fidelio-update-bootcheck.service":  # root: may switch /opt/fidelio/venv back
+            assert found["CapabilityBoundingSet"] == [""] and found["PrivateNetwork"] == ["yes"], name
         elif name != "fidelio-firstboot.service":  # root: hostname, keyfile, chown
             assert found["CapabilityBoundingSet"] == [""], name
             assert found["NoNewPrivileges"] == ["yes"], name

@@ -7,15 +7,20 @@ the qemu boot (image-build/verify.sh) does the same with the real systemd units.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from fidelio.update import bootcheck
 from fidelio.update.bundle import open_bundle
+from fidelio.update.cli import _one_at_a_time as cli_lock
 from fidelio.update.cli import main as update_main
 from fidelio.update.errors import UpdateError
 from fidelio.update.keys import generate_key, load_private_key, load_trusted_keys
@@ -101,6 +106,30 @@ def test_a_release_that_does_not_import_is_never_switched_to(
     assert len(device.services.calls) == calls_before  # nothing was restarted
 
 
+def test_an_install_that_fails_is_retried_a_few_times_then_left(device: Device, releases: Releases) -> None:
+    """pip cannot install it (a wheel missing): maybe the card, maybe the file; three tries, then no more."""
+    incomplete = releases.bundle("0.6.0", without="packaging-")
+    for attempt in (1, 2, 3):
+        result = device.apply(incomplete)
+        assert result["state"] == "failed" and result["code"] == "install_failed", attempt
+        assert "pip" in result["en"]
+        assert device.state.load().failed["0.6.0"]["attempts"] == attempt
+    assert device.apply(incomplete)["code"] == "failed_before"
+    assert device.running() == "0.1.0" and not (device.dir.releases / "0.6.0").exists()
+
+
+def test_no_room_on_the_card_is_said_before_anything_is_unpacked(
+    device: Device, bundles: dict[str, Path]
+) -> None:
+    huge = dataclasses.replace(open_bundle(bundles["0.2.0"], device.keys), size=2**50)
+    result = device.updater.apply(huge)
+    assert result["state"] == "failed" and result["code"] == "disk"
+    assert "Place insuffisante" in result["fr"] and "Not enough room" in result["en"]
+    assert not (device.dir.releases / "0.2.0").exists() and device.running() == "0.1.0"
+    # not the release's fault: the next run tries again, and with room it installs
+    assert device.apply(bundles["0.2.0"])["state"] == "installed"
+
+
 def test_older_releases_only_when_asked_and_a_manual_rollback(
     device: Device, bundles: dict[str, Path]
 ) -> None:
@@ -132,6 +161,50 @@ def test_a_power_cut_between_switch_and_check_is_finished_at_the_next_run(
     result = device.updater.recover(device.state.load())
     assert result is not None and result["state"] == "rolled_back"
     assert device.running() == "0.1.0" and device.state.load().pending is None
+
+
+def test_at_boot_an_unconfirmed_switch_is_undone_before_the_services_start(
+    device: Device, bundles: dict[str, Path]
+) -> None:
+    """fidelio-update-bootcheck (the system's python3, standard library only: `-I -S`)."""
+    device.dir.install(open_bundle(bundles["0.2.0"], device.keys))
+    state = device.state.load()
+    state.pending = {"from": "0.1.0", "to": "0.2.0"}
+    device.state.save(state)
+    device.dir.switch("0.2.0")  # the power went here
+    script = Path(bootcheck.__file__)
+    cmd = [
+        sys.executable,
+        "-I",
+        "-S",
+        str(script),
+        "--root",
+        str(device.dir.root),
+        "--state",
+        str(device.state.path),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "interrompue" in done.stdout and "interrupted" in done.stdout
+    assert device.running() == "0.1.0"
+    saved = json.loads(device.state.path.read_text())
+    assert (
+        saved["pending"] is None and saved["interrupted"]["to"] == "0.2.0" and "0.2.0" not in saved["failed"]
+    )
+    # nothing to do the next time
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and again.stdout == ""
+    # the hourly run takes the version again, from the folder it kept, and confirms it
+    assert device.apply(bundles["0.2.0"])["state"] == "installed" and device.running() == "0.2.0"
+
+
+def test_two_updater_runs_never_overlap(device: Device, bundles: dict[str, Path], tmp_path: Path) -> None:
+    state = tmp_path / "data" / "update.json"
+    with cli_lock(state):
+        code = update_main(
+            ["--state", str(state), "--root", str(device.dir.root), "rollback", "--role", "kiosk"]
+        )
+    assert code == 1  # refused at once: "another update is running"
 
 
 def test_a_wrong_platform_is_refused(device: Device, releases: Releases) -> None:
@@ -184,6 +257,17 @@ def test_forged_and_damaged_bundles_are_refused(
     with pytest.raises(UpdateError) as listed:
         open_bundle(extra, keys)
     assert listed.value.code == "corrupt"
+
+
+def test_a_bundle_carries_the_ledger_schema_its_hub_writes(
+    bundles: dict[str, Path], releases: Releases
+) -> None:
+    from hub.ledger import SCHEMA_VERSION
+
+    assert (
+        open_bundle(bundles["0.2.0"], load_trusted_keys(releases.keys)).manifest.ledger_schema
+        == SCHEMA_VERSION
+    )
 
 
 def test_the_command_line_makes_and_checks_bundles(

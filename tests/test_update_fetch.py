@@ -5,6 +5,7 @@ switches, health-checks, rolls back a release that cannot start, and reports eac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from fidelio.update.bundle import this_platform, this_python
+from fidelio.update.cli import main as update_main
 from fidelio.update.cli import run_auto
 from fidelio.update.errors import UpdateError
-from fidelio.update.sources import HubSource
+from fidelio.update.sources import HubSource, LocalHubSource
+from hub.broker.process import free_port
 from hub.updates import UpdateStore
 from kiosk.provisioning import Provisioning
 from tests.test_hub_updates import trust_keys
@@ -141,3 +144,58 @@ def test_a_kiosk_refuses_a_file_changed_on_the_hub_and_a_hub_it_cannot_trust(
     with pytest.raises(UpdateError) as refused:
         bad.target(this_python(), this_platform())
     assert refused.value.code == "hub_unreachable" and "401" in refused.value.en
+
+
+def test_the_hub_device_updates_itself_from_its_own_store(
+    hub: WebHub, releases: Releases, tmp_path: Path
+) -> None:
+    """The hub role's source: the store the staff page and `fidelio-hub update` fill, read locally."""
+    device = Device(tmp_path, releases.keys)
+    device.factory_install(
+        releases.base / "bundles" / f"fidelio-0.1.0-py{this_python()}-{this_platform()}.fidelio"
+    )
+    deploy(hub, "0.2.0")
+    result = run_auto(device.updater, LocalHubSource(hub.data), device.keys, tmp_path / "unused")
+    assert result is not None and result["state"] == "installed" and device.running() == "0.2.0"
+    assert not (tmp_path / "unused").exists()  # nothing copied: the hub's own file is installed
+    # the hub's pre-update backup ran before the switch, the service restart after it
+    assert device.services.calls[:2] == [("oneshot", "backup.service"), ("restart", "app.service")]
+    deploy(hub, None)
+    assert run_auto(device.updater, LocalHubSource(hub.data), device.keys, tmp_path / "unused") is None
+
+
+def test_the_hourly_run_says_little_when_the_hub_is_away_and_plainly_when_the_file_is_bad(
+    hub: WebHub, releases: Releases, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    device = Device(tmp_path, releases.keys)
+    device.factory_install(
+        releases.base / "bundles" / f"fidelio-0.1.0-py{this_python()}-{this_platform()}.fidelio"
+    )
+    data = tmp_path / "card-data"
+    (data / "fidelio").mkdir(parents=True)
+    (data / "fidelio" / "role").write_text("kiosk\n")
+    (data / "kiosk").mkdir()
+    hub.harness.provision("reserve")
+    text = (hub.harness.root / "reserve.toml").read_text()
+    closed = free_port()
+    (data / "kiosk" / "fidelio-kiosk.toml").write_text(
+        re.sub(r'url = "https://localhost:\d+/', f'url = "https://localhost:{closed}/', text)
+    )
+    args = [
+        "--root",
+        str(device.dir.root),
+        "--state",
+        str(data / "fidelio/update.json"),
+        "--keys",
+        str(releases.keys),
+    ]
+    # the hub off: exit 75 (the unit's SuccessExitStatus), one line, nothing changed
+    assert update_main([*args, "auto", "--data", str(data)]) == 75
+    err = capsys.readouterr().err
+    assert "Hub injoignable" in err and "Hub unreachable" in err and "Traceback" not in err
+    assert device.running() == "0.1.0"
+    # the kiosk's file damaged: exit 1 with what is wrong, no traceback
+    (data / "kiosk" / "fidelio-kiosk.toml").write_text("[mqtt\n")
+    assert update_main([*args, "auto", "--data", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "Fichier de la borne illisible" in err and "unreadable" in err and "Traceback" not in err

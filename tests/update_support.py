@@ -118,10 +118,14 @@ class Releases:
         *,
         requirement: str = BASE_REQUIREMENT,
         platform: str | None = None,
+        without: str | None = None,
     ) -> Path:
+        """A signed bundle of the project at `version`; `without`: leave out the dependency wheels whose
+        name starts so (a bundle pip cannot install)."""
         house = self.base / f"house-{version}"
         shutil.rmtree(house, ignore_errors=True)
-        shutil.copytree(self.deps, house)
+        ignore = shutil.ignore_patterns(f"{without}*") if without else None
+        shutil.copytree(self.deps, house, ignore=ignore)
         wheel_variant(self.wheel, version, house, replace)
         return build_bundle(
             house, self.base / "bundles", self.key, requirement=requirement, platform=platform

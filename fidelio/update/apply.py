@@ -21,6 +21,21 @@ from fidelio.update.state import StateFile, UpdateState, now_iso
 log = logging.getLogger("fidelio.update")
 
 
+#: failures of the device rather than of the release (a full card, an interrupted install): tried again
+#: at the next runs, up to this many times in all; a release that fails its self-test or its health
+#: check is not tried again
+RETRIED_CODES = frozenset({"install_failed", "disk", "before_switch_failed"})
+MAX_ATTEMPTS = 3
+
+
+def blocked_versions(state: UpdateState) -> set[str]:
+    return {
+        version
+        for version, failure in state.failed.items()
+        if failure.get("code") not in RETRIED_CODES or int(failure.get("attempts", 1)) >= MAX_ATTEMPTS
+    }
+
+
 @dataclass(frozen=True)
 class RoleUnits:
     """What a role restarts after a switch, and what must succeed before it (the hub's backup)."""
@@ -82,8 +97,9 @@ class Updater:
             python=self.python,
             platform=self.platform,
             allow_downgrade=allow_downgrade,
-            failed_before=state.failed,
+            failed_before=blocked_versions(state),
             force=force,
+            current_ledger_schema=current.ledger_schema,
         )
         if not decision.install:
             kind = "up_to_date" if decision.code == "up_to_date" else "refused"
@@ -91,9 +107,17 @@ class Updater:
         try:
             self.releases.install(bundle)
             for unit in self.units.before_switch:
-                self.services.run_oneshot(unit)
+                try:
+                    self.services.run_oneshot(unit)
+                except UpdateError as exc:
+                    raise UpdateError(
+                        "before_switch_failed",
+                        f"{exc.fr} : la mise à jour attend (rien n'est changé)",
+                        f"{exc.en}: the update waits (nothing was changed)",
+                    ) from exc
         except UpdateError as exc:
-            state.failed[version] = {**exc.as_dict(), "at": now_iso()}
+            attempts = int(state.failed.get(version, {}).get("attempts", 0)) + 1
+            state.failed[version] = {**exc.as_dict(), "at": now_iso(), "attempts": attempts}
             return self._result(state, "failed", version, exc)
         state.pending = {"from": current.version, "to": version}
         self.state_file.save(state)
@@ -110,9 +134,12 @@ class Updater:
             self.releases.prune({new, old})
             return self._result(state, "installed", new, _words("installed", old, new))
         log.warning("update %s failed, rolling back to %s: %s", new, old, problem)
-        self.releases.switch(old)
+        # recorded before switching back: a power cut now still knows not to try `new` again
         state.failed[new] = {**problem.as_dict(), "at": now_iso()}
+        self.state_file.save(state)
+        self.releases.switch(old)
         state.pending = None
+        self.state_file.save(state)
         again = self._healthy()
         self.releases.prune({old} | ({state.previous} if state.previous else set()))
         if again is not None:

@@ -22,6 +22,7 @@ import re
 import sys
 import sysconfig
 import tarfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,9 @@ PRODUCT = "fidelio"
 REQUIREMENT = "fidelio[hub,kiosk]"
 SUFFIX = ".fidelio"
 _WHEEL = re.compile(r"^[A-Za-z0-9_.+-]+\.whl$")
+_PYTHON = re.compile(r"^3\.[0-9]{1,2}$")
+_PLATFORM = re.compile(r"^[a-z0-9_]{1,40}$")
+_SCHEMA = re.compile(rb"^SCHEMA_VERSION = ([0-9]+)$", re.M)
 _CHUNK = 1 << 20
 
 
@@ -68,6 +72,8 @@ class Manifest:
     key_id: str
     wheels: tuple[WheelEntry, ...]
     requirement: str = REQUIREMENT
+    #: the hub ledger's schema version this release writes (an older hub refuses a newer ledger)
+    ledger_schema: int | None = None
 
     @property
     def parsed_version(self) -> Version:
@@ -86,6 +92,7 @@ class Manifest:
             "created": self.created,
             "key_id": self.key_id,
             "requirement": self.requirement,
+            "ledger_schema": self.ledger_schema,
             "wheels": [{"file": w.file, "sha256": w.sha256, "size": w.size} for w in self.wheels],
         }
         return json.dumps(data, indent=1, sort_keys=True).encode() + b"\n"
@@ -102,6 +109,11 @@ class Manifest:
             )
             if not wheels or any(not _WHEEL.match(w.file) for w in wheels):
                 raise ValueError("bad wheel list")
+            if not _PYTHON.match(str(data["python"])) or not _PLATFORM.match(str(data["platform"])):
+                raise ValueError("bad python or platform")
+            schema = data.get("ledger_schema")
+            if schema is not None and (not isinstance(schema, int) or isinstance(schema, bool)):
+                raise ValueError("bad ledger_schema")
             return cls(
                 version=str(data["version"]),
                 python=str(data["python"]),
@@ -110,6 +122,7 @@ class Manifest:
                 key_id=str(data["key_id"]),
                 wheels=wheels,
                 requirement=str(data.get("requirement", REQUIREMENT)),
+                ledger_schema=schema,
             )
         except (ValueError, KeyError, TypeError, InvalidVersion) as exc:
             raise UpdateError(
@@ -142,6 +155,16 @@ def _sha256_of(fh: BinaryIO) -> tuple[str, int]:
         digest.update(chunk)
         size += len(chunk)
     return digest.hexdigest(), size
+
+
+def ledger_schema_of(wheel: Path) -> int | None:
+    """The `SCHEMA_VERSION` the release's hub/ledger/schema.py declares (read, not imported)."""
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            found = _SCHEMA.search(zf.read("hub/ledger/schema.py"))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    return int(found.group(1)) if found else None
 
 
 def project_version(wheelhouse: Path) -> str:
@@ -180,6 +203,7 @@ def build_bundle(
         key_id=key_id(private_key.public_key()),
         wheels=tuple(entries),
         requirement=requirement,
+        ledger_schema=ledger_schema_of(next(wheelhouse.glob(f"{PRODUCT}-*.whl"))),
     )
     raw = manifest.to_json()
     signature = base64.b64encode(private_key.sign(raw)) + b"\n"

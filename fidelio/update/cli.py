@@ -7,11 +7,14 @@ Exit status: 0 done or nothing to do, 1 refused / failed / rolled back, 2 usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import importlib
 import importlib.metadata
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,8 @@ from fidelio.update.sources import HubSource, LocalHubSource, Source
 from fidelio.update.state import DEFAULT_STATE, StateFile, now_iso
 
 DEFAULT_DATA = Path("/data")
+#: EX_TEMPFAIL: the hub could not be asked; the unit counts it as a success (SuccessExitStatus=75)
+EXIT_TRY_LATER = 75
 #: a kiosk's downloads, on /data (root's), one bundle at a time
 DOWNLOADS = "fidelio/updates"
 
@@ -102,8 +107,16 @@ def source_for(role: str, data: Path) -> Source:
         return LocalHubSource(data / "hub")
     from kiosk.provisioning import load_provisioning
 
-    prov = load_provisioning(data / "kiosk" / "fidelio-kiosk.toml")
-    url = prov.updates_url or f"https://{prov.host}:8443/updates/v1/"
+    try:
+        prov = load_provisioning(data / "kiosk" / "fidelio-kiosk.toml")
+    except (OSError, ValueError) as exc:  # ProvisioningError is a ValueError
+        raise UpdateError(
+            "no_provisioning",
+            f"Fichier de la borne illisible, pas de mise à jour : {exc}",
+            f"The kiosk's file is unreadable, no update: {exc}",
+        ) from exc
+    host = f"[{prov.host}]" if ":" in prov.host else prov.host  # an IPv6 address
+    url = prov.updates_url or f"https://{host}:8443/updates/v1/"  # files made before [updates] existed
     return HubSource(url, prov.username, prov.password, prov.ca)
 
 
@@ -142,9 +155,19 @@ def run_auto(
 
 def _auto(args: argparse.Namespace) -> int:
     role = _role(args.data, None)
-    result = run_auto(
-        _updater(args, role), source_for(role, args.data), load_trusted_keys(args.keys), args.data / DOWNLOADS
-    )
+    try:
+        result = run_auto(
+            _updater(args, role),
+            source_for(role, args.data),
+            load_trusted_keys(args.keys),
+            args.data / DOWNLOADS,
+        )
+    except UpdateError as exc:
+        if exc.code != "hub_unreachable":
+            raise
+        # the hub off or the network down: nothing is wrong with this device; the next run asks again
+        print(f"fidelio-update: {exc.fr} / {exc.en}", file=sys.stderr)
+        return EXIT_TRY_LATER
     if result is None:
         print("Pas de version demandée par le hub / no version asked for by the hub", file=sys.stderr)
         return 0
@@ -162,67 +185,94 @@ def _adopt(args: argparse.Namespace) -> int:
             f"{here} n'est pas {releases.releases / version}",
             f"{here} is not {releases.releases / version}",
         )
-    releases.mark(version, None)
+    try:
+        from hub.ledger.schema import SCHEMA_VERSION as ledger_schema
+    except ImportError:
+        ledger_schema = None
+    releases.mark(version, None, ledger_schema)
     releases.switch(version)
     print(f"Version {version} en place / release {version} in place")
     return 0
+
+
+@contextlib.contextmanager
+def _one_at_a_time(state: Path) -> Iterator[None]:
+    """The timer's run, a manual apply and a rollback never overlap: one lock beside the state file."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    with open(state.with_suffix(".lock"), "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise UpdateError(
+                "busy",
+                "Une autre mise à jour est en cours sur cet appareil",
+                "Another update is running on this device",
+            ) from exc
+        yield
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command == "selftest":
-            for module in args.modules:
-                importlib.import_module(module)
-            print(json.dumps({"version": importlib.metadata.version("fidelio"), "imported": args.modules}))
-            return 0
-        if args.command == "keygen":
-            public = generate_key(args.key)
-            print(public.read_text(encoding="ascii").strip())
-            return 0
-        if args.command == "bundle":
-            out = build_bundle(
-                args.wheelhouse,
-                args.out,
-                load_private_key(args.key),
-                python=args.python,
-                platform=args.platform,
-            )
-            print(out)
-            return 0
-        if args.command == "verify":
-            verified = open_bundle(args.bundle, load_trusted_keys(args.keys))
-            print(json.dumps({**manifest_summary(verified.manifest), "sha256": verified.sha256}))
-            return 0
-        if args.command == "apply":
-            updater = _updater(args, _role(DEFAULT_DATA, args.role))
-            verified = open_bundle(args.bundle, load_trusted_keys(args.keys))
-            return _say(updater.apply(verified, allow_downgrade=args.allow_downgrade, force=args.force))
-        if args.command == "auto":
-            return _auto(args)
-        if args.command == "rollback":
-            return _say(_updater(args, _role(DEFAULT_DATA, args.role)).rollback())
-        if args.command == "status":
-            releases = ReleaseDir(args.root)
-            state = StateFile(args.state).load()
-            print(
-                json.dumps(
-                    {
-                        "current": releases.current().version,
-                        "installed": [r.version for r in releases.installed()],
-                        **state.to_dict(),
-                    },
-                    ensure_ascii=False,
-                    indent=1,
-                )
-            )
-            return 0
-        if args.command == "adopt":
-            return _adopt(args)
+        if args.command in ("apply", "auto", "rollback"):
+            with _one_at_a_time(args.state):
+                return _dispatch(args)
+        return _dispatch(args)
     except UpdateError as exc:
         print(f"fidelio-update: {exc.fr} / {exc.en}", file=sys.stderr)
         return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "selftest":
+        for module in args.modules:
+            importlib.import_module(module)
+        print(json.dumps({"version": importlib.metadata.version("fidelio"), "imported": args.modules}))
+        return 0
+    if args.command == "keygen":
+        public = generate_key(args.key)
+        print(public.read_text(encoding="ascii").strip())
+        return 0
+    if args.command == "bundle":
+        out = build_bundle(
+            args.wheelhouse,
+            args.out,
+            load_private_key(args.key),
+            python=args.python,
+            platform=args.platform,
+        )
+        print(out)
+        return 0
+    if args.command == "verify":
+        verified = open_bundle(args.bundle, load_trusted_keys(args.keys))
+        print(json.dumps({**manifest_summary(verified.manifest), "sha256": verified.sha256}))
+        return 0
+    if args.command == "apply":
+        updater = _updater(args, _role(DEFAULT_DATA, args.role))
+        verified = open_bundle(args.bundle, load_trusted_keys(args.keys))
+        return _say(updater.apply(verified, allow_downgrade=args.allow_downgrade, force=args.force))
+    if args.command == "auto":
+        return _auto(args)
+    if args.command == "rollback":
+        return _say(_updater(args, _role(DEFAULT_DATA, args.role)).rollback())
+    if args.command == "status":
+        releases = ReleaseDir(args.root)
+        state = StateFile(args.state).load()
+        print(
+            json.dumps(
+                {
+                    "current": releases.current().version,
+                    "installed": [r.version for r in releases.installed()],
+                    **state.to_dict(),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return 0
+    if args.command == "adopt":
+        return _adopt(args)
     return 2
 
 

@@ -3,6 +3,7 @@
 - the bundle must be built for this device's Python and platform (compiled wheels);
 - a newer version is installed; the same version is nothing to do;
 - an older one only when the shop asked to go back (`allow_downgrade`, set on the hub's deploy);
+- never back to a version whose hub cannot read the ledger the running one wrote (schema);
 - a version that already failed on this device is not tried again until it is asked for explicitly
   (`force`), so a bad release is not reinstalled and rolled back every hour.
 """
@@ -34,6 +35,7 @@ def decide(
     allow_downgrade: bool = False,
     failed_before: Collection[str] = (),
     force: bool = False,
+    current_ledger_schema: int | None = None,
 ) -> Decision:
     new, now = Version(manifest.version), Version(current)
     if (manifest.python, manifest.platform) != (python, platform):
@@ -53,6 +55,20 @@ def decide(
             "failed_before",
             f"La version {manifest.version} a déjà échoué sur cet appareil ; elle n'est pas réessayée",
             f"Version {manifest.version} already failed on this device; it is not tried again",
+        )
+    if (
+        new < now
+        and manifest.ledger_schema is not None
+        and current_ledger_schema is not None
+        and manifest.ledger_schema < current_ledger_schema
+    ):
+        return Decision(
+            False,
+            "ledger_newer",
+            f"La version {manifest.version} ne sait pas lire le registre de la version {current} "
+            f"(schéma {manifest.ledger_schema} < {current_ledger_schema}) : retour arrière impossible",
+            f"Version {manifest.version} cannot read the ledger of version {current} "
+            f"(schema {manifest.ledger_schema} < {current_ledger_schema}): it cannot be gone back to",
         )
     if new < now and not allow_downgrade:
         return Decision(

@@ -29,6 +29,8 @@ from fidelio.update.bundle import VerifiedBundle, extract_wheels
 from fidelio.update.errors import UpdateError
 
 MARKER = "fidelio-release.json"
+#: free space an install needs, in bundle sizes (wheels unpacked, plus their .pyc)
+ROOM_FACTOR = 4
 DEFAULT_ROOT = Path("/opt/fidelio")
 
 
@@ -37,6 +39,7 @@ class Release:
     version: str
     path: Path
     bundle_sha256: str | None
+    ledger_schema: int | None = None
 
     @property
     def parsed(self) -> Version:
@@ -70,7 +73,7 @@ class ReleaseDir:
             Version(data["version"])
         except (OSError, ValueError, KeyError, InvalidVersion):
             return None
-        return Release(data["version"], path, data.get("bundle_sha256"))
+        return Release(data["version"], path, data.get("bundle_sha256"), data.get("ledger_schema"))
 
     def installed(self) -> list[Release]:
         found = []
@@ -117,11 +120,15 @@ class ReleaseDir:
         _fsync_dir(self.root)
         return release
 
-    def mark(self, version: str, bundle_sha256: str | None) -> Release:
+    def mark(self, version: str, bundle_sha256: str | None, ledger_schema: int | None = None) -> Release:
+        """Write the marker that makes a release complete: only once every file pip wrote is on the card
+        (ext4 writes file data late; a power cut must not leave a "complete" release of empty files)."""
+        os.sync()
         path = self.releases / version
         data = {
             "version": version,
             "bundle_sha256": bundle_sha256,
+            "ledger_schema": ledger_schema,
             "installed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         tmp = path / (MARKER + ".tmp")
@@ -131,7 +138,7 @@ class ReleaseDir:
             os.fsync(fh.fileno())
         tmp.replace(path / MARKER)
         _fsync_dir(path)
-        return Release(version, path, bundle_sha256)
+        return Release(version, path, bundle_sha256, ledger_schema)
 
     def install(self, bundle: VerifiedBundle, *, python: str | None = None, timeout: float = 3600) -> Release:
         """Build the bundle's release in its own venv, offline; check it imports. Reused if already there."""
@@ -148,6 +155,9 @@ class ReleaseDir:
         target = self.releases / version
         self.releases.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(target, ignore_errors=True)  # an earlier attempt that did not finish
+        for leftover in self.root.glob(".wheels-*"):  # unpacked by an attempt a power cut stopped
+            shutil.rmtree(leftover, ignore_errors=True)
+        self._check_room(bundle.size)
         try:
             with tempfile.TemporaryDirectory(dir=self.root, prefix=".wheels-") as tmp:
                 extract_wheels(bundle, Path(tmp))
@@ -170,10 +180,28 @@ class ReleaseDir:
                     timeout,
                 )
             selftest(target, version, modules_for(bundle.manifest.requirement), timeout=300)
+        except OSError as exc:  # the card full or failing while unpacking
+            shutil.rmtree(target, ignore_errors=True)
+            raise UpdateError(
+                "disk",
+                f"Installation impossible : {exc.strerror or exc}",
+                f"Install failed: {exc.strerror or exc}",
+            ) from exc
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
-        return self.mark(version, bundle.sha256)
+        return self.mark(version, bundle.sha256, bundle.manifest.ledger_schema)
+
+    def _check_room(self, bundle_size: int) -> None:
+        """A release takes about three times its bundle once unpacked and compiled: say so before starting."""
+        free = shutil.disk_usage(self.root).free
+        needed = ROOM_FACTOR * bundle_size
+        if free < needed:
+            raise UpdateError(
+                "disk",
+                f"Place insuffisante sur la carte : {free // 2**20} Mo libres, {needed // 2**20} Mo nécessaires",
+                f"Not enough room on the card: {free // 2**20} MB free, {needed // 2**20} MB needed",
+            )
 
     def prune(self, keep: set[str]) -> list[str]:
         """Remove every release folder not in `keep` (complete or not); returns the removed names."""
@@ -203,8 +231,8 @@ def _run(cmd: list[str], what: str, timeout: float) -> None:
             "install_failed", f"Installation impossible ({what} : {exc})", f"Install failed ({what}: {exc})"
         ) from exc
     if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        detail = " | ".join(tail)
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        detail = " | ".join(tail)[-400:]
         raise UpdateError(
             "install_failed",
             f"Installation impossible ({what} : {detail})",

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import os
+import shutil
 import ssl
 import urllib.error
 import urllib.parse
@@ -25,6 +27,10 @@ from typing import Any, Protocol
 from fidelio.update.errors import UpdateError
 
 _CHUNK = 1 << 20
+#: what a download leaves free on /data, for the kiosk's offline queue and member cache
+DOWNLOAD_RESERVE = 256 * 2**20
+#: the longest text a report carries per field (pip's or systemctl's words can run long)
+_REPORT_TEXT = 600
 
 
 @dataclass(frozen=True)
@@ -100,28 +106,30 @@ class HubSource:
             return _target(json.loads(response.read()))
 
     def fetch(self, target: Target, dest_dir: Path) -> Path:
-        assert target.file and target.sha256
+        assert target.file and target.sha256 and target.size is not None
         dest_dir.mkdir(parents=True, exist_ok=True)
         final = dest_dir / Path(target.file).name
         if final.exists() and _sha256(final) == target.sha256:
             return final
-        part = final.with_name(final.name + ".part")
-        digest = hashlib.sha256()
-        try:
-            with self._open(f"bundles/{urllib.parse.quote(final.name)}") as response, part.open("wb") as out:
-                while chunk := response.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-        except OSError as exc:
-            part.unlink(missing_ok=True)
-            if isinstance(exc, UpdateError):
-                raise
+        for old in dest_dir.iterdir():  # one bundle at a time on the card: older ones go first
+            old.unlink(missing_ok=True)
+        needed = target.size + DOWNLOAD_RESERVE
+        free = shutil.disk_usage(dest_dir).free
+        if free < needed:
             raise UpdateError(
-                "disk", f"Téléchargement impossible à écrire ({exc})", f"Could not write the download ({exc})"
-            ) from exc
-        if digest.hexdigest() != target.sha256:
+                "disk",
+                f"Place insuffisante pour télécharger la mise à jour ({free // 2**20} Mo libres, "
+                f"{needed // 2**20} Mo nécessaires avec la réserve de la file d'attente)",
+                f"Not enough room to download the update ({free // 2**20} MB free, "
+                f"{needed // 2**20} MB needed with the queue's reserve)",
+            )
+        part = final.with_name(final.name + ".part")
+        try:
+            digest = self._download(final.name, part, target.size)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        if digest != target.sha256:
             part.unlink(missing_ok=True)
             raise UpdateError(
                 "corrupt",
@@ -129,13 +137,47 @@ class HubSource:
                 "The file received from the hub is not the one announced",
             )
         part.replace(final)
-        for old in dest_dir.iterdir():  # one bundle kept: the one just downloaded
-            if old != final:
-                old.unlink(missing_ok=True)
         return final
 
+    def _download(self, name: str, part: Path, size: int) -> str:
+        """Stream into `part`, never more than the announced size; network and disk faults told apart."""
+        digest, received = hashlib.sha256(), 0
+        path = f"bundles/{urllib.parse.quote(name)}"
+        url = urllib.parse.urljoin(self.url, path)
+        with self._open(path) as response, part.open("wb") as out:
+            while True:
+                try:
+                    chunk = response.read(_CHUNK)
+                except (OSError, http.client.HTTPException) as exc:
+                    raise _unreachable(url, f"{type(exc).__name__}: {exc}") from exc
+                if not chunk:
+                    break
+                received += len(chunk)
+                if received > size:
+                    raise UpdateError(
+                        "corrupt",
+                        "Le hub envoie plus que le fichier annoncé",
+                        "The hub sends more than the file",
+                    )
+                digest.update(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise UpdateError(
+                        "disk",
+                        f"Téléchargement impossible à écrire ({exc.strerror or exc})",
+                        f"Could not write the download ({exc.strerror or exc})",
+                    ) from exc
+            out.flush()
+            os.fsync(out.fileno())
+        if received != size:
+            raise _unreachable(url, f"{received} of {size} bytes received")
+        return digest.hexdigest()
+
     def report(self, running: str, result: dict[str, Any]) -> None:
-        body = json.dumps({"running": running, "result": result}).encode()
+        fields = ("state", "version", "code", "fr", "en", "at")
+        clean = {k: (v[:_REPORT_TEXT] if isinstance(v, str) else v) for k, v in result.items() if k in fields}
+        body = json.dumps({"running": running, "result": clean}).encode()
         with self._open("report", body) as response:
             response.read()
 

@@ -39,6 +39,8 @@ class StateFile:
     def load(self) -> UpdateState:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
         except FileNotFoundError:
             return UpdateState()
         except (OSError, ValueError):

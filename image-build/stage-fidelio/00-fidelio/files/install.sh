@@ -51,6 +51,9 @@ for test_only in pytest hypothesis playwright schemathesis ruff; do
   fi
 done
 "$release/bin/fidelio-update" --root /opt/fidelio adopt
+# the boot-time undo of an interrupted update, kept out of the releases it may undo
+install -m 0755 "$("$release/bin/python" -c 'import fidelio.update.bootcheck as m; print(m.__file__)')" \
+  /usr/local/sbin/fidelio-update-bootcheck
 install -d -m 0755 /etc/fidelio/release-keys
 install -m 0644 "$IMAGE"/release-keys/*.pub /etc/fidelio/release-keys/
 
@@ -75,7 +78,7 @@ grep -q 'LABEL=fidelio-data' /etc/fstab 2>/dev/null ||
 # Services: first boot and /data always; the roles' units are enabled by first boot. Debian's own
 # mosquitto would listen on 1883 without authentication: masked, ours runs the shop's config.
 systemctl mask mosquitto.service
-systemctl enable fidelio-data-partition.service fidelio-firstboot.service NetworkManager.service \
+systemctl enable fidelio-data-partition.service fidelio-firstboot.service fidelio-update-bootcheck.service NetworkManager.service \
   avahi-daemon.service pcscd.socket
 # SSH off (Raspberry Pi OS turns it on only when an `ssh` file is put on the boot partition).
 for unit in ssh.service ssh.socket; do

@@ -1,0 +1,76 @@
+"""The updater's pure rules (fidelio/update/policy.py) and the manifest's strictness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fidelio.update.bundle import Manifest, WheelEntry
+from fidelio.update.errors import UpdateError
+from fidelio.update.policy import decide
+
+
+def manifest(version: str, *, schema: int | None = 3, platform: str = "linux_aarch64") -> Manifest:
+    wheel = WheelEntry(f"fidelio-{version}-py3-none-any.whl", "0" * 64, 1)
+    return Manifest(version, "3.11", platform, "2026-12-01T00:00:00Z", "k", (wheel,), ledger_schema=schema)
+
+
+def on_device(m: Manifest, current: str = "1.2.0", **kw) -> str:
+    kw.setdefault("current_ledger_schema", 3)
+    return decide(m, current=current, python="3.11", platform="linux_aarch64", **kw).code
+
+
+@pytest.mark.parametrize(
+    ("candidate", "kw", "code"),
+    [
+        (manifest("1.3.0"), {}, "newer"),
+        (manifest("1.2.0"), {}, "up_to_date"),
+        (manifest("1.10.0"), {}, "newer"),  # versions compare as versions, not as text
+        (manifest("1.2.0.post1"), {}, "newer"),
+        (manifest("1.1.0"), {}, "downgrade"),
+        (manifest("1.1.0"), {"allow_downgrade": True}, "downgrade_allowed"),
+        (manifest("1.3.0", platform="linux_x86_64"), {}, "wrong_platform"),
+        (manifest("1.3.0"), {"failed_before": {"1.3.0"}}, "failed_before"),
+        (manifest("1.3.0"), {"failed_before": {"1.3.0"}, "force": True}, "newer"),
+        # an older hub cannot read a newer ledger: never back across a schema change, asked or not
+        (manifest("1.1.0", schema=2), {"allow_downgrade": True}, "ledger_newer"),
+        (manifest("1.1.0", schema=3), {"allow_downgrade": True}, "downgrade_allowed"),
+        (manifest("1.1.0", schema=None), {"allow_downgrade": True}, "downgrade_allowed"),
+    ],
+)
+def test_what_a_device_does_with_a_bundle(candidate: Manifest, kw: dict, code: str) -> None:
+    assert on_device(candidate, **kw) == code
+
+
+def test_every_refusal_says_why_in_both_languages() -> None:
+    decision = decide(
+        manifest("1.1.0", schema=2), current="1.2.0", python="3.11", platform="linux_aarch64",
+        allow_downgrade=True, current_ledger_schema=3,
+    )  # fmt: skip
+    assert not decision.install and "schéma 2 < 3" in decision.fr and "schema 2 < 3" in decision.en
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"platform": "../../etc"},
+        {"python": "3.11/x"},
+        {"version": "not a version"},
+        {"ledger_schema": "3"},
+        {"format": 2},
+        {"wheels": [{"file": "../evil.whl", "sha256": "0" * 64, "size": 1}]},
+        {"wheels": []},
+    ],
+)
+def test_a_manifest_with_anything_odd_is_refused(change: dict) -> None:
+    data = json.loads(manifest("1.3.0").to_json())
+    data.update(change)
+    with pytest.raises(UpdateError) as refused:
+        Manifest.from_json(json.dumps(data).encode())
+    assert refused.value.code == "corrupt"
+
+
+def test_a_manifest_round_trips() -> None:
+    m = manifest("1.3.0", schema=4)
+    assert Manifest.from_json(m.to_json()) == m
