@@ -25,18 +25,14 @@ from tests.update_support import (
     BROKEN_SERVICE,
     Device,
     Releases,
-    build_project_wheel,
-    download_base_dependencies,
+    make_releases,
 )
 from tests.web_harness import WebHub, running_web_hub
 
 
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
-    base = tmp_path_factory.mktemp("releases")
-    wheel = build_project_wheel(base / "wheel")
-    download_base_dependencies(base / "deps")
-    return Releases(base / "signed", wheel, base / "deps")
+    return make_releases(tmp_path_factory.mktemp("releases"))
 
 
 @pytest.fixture(scope="module")

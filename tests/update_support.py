@@ -164,6 +164,13 @@ BROKEN_SERVICE = {"fidelio/cli.py": 'raise SystemExit("broken release: the servi
 BROKEN_IMPORT = {"fidelio/update/__init__.py": 'raise ImportError("broken release")\n'}
 
 
+def make_releases(base: Path) -> Releases:
+    """The project's wheel built from this checkout, its base dependencies, a key: for module fixtures."""
+    wheel = build_project_wheel(base / "wheel")
+    download_base_dependencies(base / "deps")
+    return Releases(base / "signed", wheel, base / "deps")
+
+
 class CommandServices:
     """The `Services` contract without systemd (not PID 1 on the test machines): a unit is a command
     run in the release the link points to; restarting it means running it, and it must exit 0."""

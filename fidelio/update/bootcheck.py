@@ -22,7 +22,8 @@ from pathlib import Path
 MARKER = "fidelio-release.json"  # as fidelio/update/releases.py writes it
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (shared with releases.py and state.py: this module is stdlib-only)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -37,7 +38,7 @@ def _save(state_path: Path, state: dict) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(state_path)
-    _fsync_dir(state_path.parent)
+    fsync_dir(state_path.parent)
 
 
 def bootcheck(root: Path, state_path: Path) -> str:
@@ -60,7 +61,7 @@ def bootcheck(root: Path, state_path: Path) -> str:
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(Path("releases") / old)
         tmp.replace(link)
-        _fsync_dir(root)
+        fsync_dir(root)
         done = (
             f"Mise à jour {old} → {new} interrompue (coupure ?) : retour à {old}, nouvel essai plus tard / "
             f"update {old} → {new} was interrupted (power cut?): back on {old}, tried again later"

@@ -278,23 +278,30 @@ def _check_member(tar: tarfile.TarFile, info: tarfile.TarInfo, wheel: WheelEntry
 
 
 def extract_wheels(bundle: VerifiedBundle, dest: Path) -> list[Path]:
-    """Unpack the wheels into `dest` (hashes checked again: the file could have changed since opening)."""
+    """Unpack the wheels into `dest`, each checked again (size and hash) as it is written: the file may
+    have changed since it was opened (it sits in the hub user's folder on a hub)."""
     dest.mkdir(parents=True, exist_ok=True)
     out = []
-    with tarfile.open(bundle.path, "r:") as tar:
-        members = _members(tar, bundle.path)
-        for wheel in bundle.manifest.wheels:
-            target = dest / wheel.file
-            fh = tar.extractfile(members[f"wheels/{wheel.file}"])
-            assert fh is not None
-            digest = hashlib.sha256()
-            with target.open("wb") as outfh:
-                for chunk in _chunks(fh):
-                    digest.update(chunk)
-                    outfh.write(chunk)
-            if digest.hexdigest() != wheel.sha256:
-                raise _corrupt(bundle.path, f"{wheel.file} a changé", f"{wheel.file} changed")
-            out.append(target)
+    try:
+        with tarfile.open(bundle.path, "r:") as tar:
+            members = _members(tar, bundle.path)
+            for wheel in bundle.manifest.wheels:
+                target = dest / wheel.file
+                fh = tar.extractfile(members[f"wheels/{wheel.file}"])
+                assert fh is not None
+                digest, written = hashlib.sha256(), 0
+                with target.open("wb") as outfh:
+                    for chunk in _chunks(fh):
+                        written += len(chunk)
+                        if written > wheel.size:
+                            raise _corrupt(bundle.path, f"{wheel.file} a changé", f"{wheel.file} changed")
+                        digest.update(chunk)
+                        outfh.write(chunk)
+                if digest.hexdigest() != wheel.sha256 or written != wheel.size:
+                    raise _corrupt(bundle.path, f"{wheel.file} a changé", f"{wheel.file} changed")
+                out.append(target)
+    except (KeyError, tarfile.TarError) as exc:
+        raise _corrupt(bundle.path, f"a changé ({exc})", f"changed ({exc})") from exc
     return out
 
 

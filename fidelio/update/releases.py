@@ -25,6 +25,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
+from fidelio.update.bootcheck import fsync_dir
 from fidelio.update.bundle import VerifiedBundle, extract_wheels
 from fidelio.update.errors import UpdateError
 
@@ -44,14 +45,6 @@ class Release:
     @property
     def parsed(self) -> Version:
         return Version(self.version)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def base_python() -> str:
@@ -117,7 +110,7 @@ class ReleaseDir:
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(Path("releases") / version)
         tmp.replace(self.link)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         return release
 
     def mark(self, version: str, bundle_sha256: str | None, ledger_schema: int | None = None) -> Release:
@@ -137,7 +130,7 @@ class ReleaseDir:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(path / MARKER)
-        _fsync_dir(path)
+        fsync_dir(path)
         return Release(version, path, bundle_sha256, ledger_schema)
 
     def install(self, bundle: VerifiedBundle, *, python: str | None = None, timeout: float = 3600) -> Release:

@@ -47,21 +47,20 @@ class Systemd:
         out = self._call("show", unit, "-p", "ActiveState", "-p", "NRestarts", "-p", "MainPID").stdout
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
-    def restart(self, unit: str) -> None:
+    def _job(self, verb: str, unit: str) -> None:
+        """`systemctl restart|start UNIT`: returns once systemd says the job is done (READY, or exited)."""
         try:
-            done = self._call("restart", unit)
+            done = self._call(verb, unit)
         except subprocess.TimeoutExpired as exc:
             raise _failed(unit, "timeout") from exc
         if done.returncode != 0:
             raise _failed(unit, done.stderr.strip() or f"exit {done.returncode}")
 
+    def restart(self, unit: str) -> None:
+        self._job("restart", unit)
+
     def run_oneshot(self, unit: str) -> None:
-        try:
-            done = self._call("start", unit)
-        except subprocess.TimeoutExpired as exc:
-            raise _failed(unit, "timeout") from exc
-        if done.returncode != 0:
-            raise _failed(unit, done.stderr.strip() or f"exit {done.returncode}")
+        self._job("start", unit)
 
     def settled(self, unit: str, seconds: float) -> bool:
         first = self._show(unit)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fidelio.update.bootcheck import fsync_dir
+
 DEFAULT_STATE = Path("/data/fidelio/update.json")
 
 
@@ -63,8 +65,4 @@ class StateFile:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(self.path.parent)
