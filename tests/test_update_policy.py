@@ -74,3 +74,32 @@ def test_a_manifest_with_anything_odd_is_refused(change: dict) -> None:
 def test_a_manifest_round_trips() -> None:
     m = manifest("1.3.0", schema=4)
     assert Manifest.from_json(m.to_json()) == m
+
+
+def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path) -> None:
+    """`Systemd` against a stand-in `systemctl` (systemd is not PID 1 here; the qemu boot runs the real one):
+    a failed restart is said as the unit's result and exit status, not as "see journalctl"; a unit whose
+    restart count moves while it is watched is not settled."""
+    from fidelio.update.services import Systemd
+
+    calls = tmp_path / "calls"
+    fake = tmp_path / "systemctl"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >>{calls}\n'
+        'case "$1" in\n'
+        '  restart) echo "Job for hub.service failed. See journalctl -xeu" >&2; exit 1 ;;\n'
+        "  start) exit 0 ;;\n"
+        f"  show) n=$(wc -l <{calls}); echo ActiveState=active; echo NRestarts=$n; echo MainPID=42;"
+        " echo Result=exit-code; echo ExecMainStatus=3 ;;\n"
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    services = Systemd(systemctl=str(fake), poll_s=0.01)
+    with pytest.raises(UpdateError) as failed:
+        services.restart("hub.service")
+    assert failed.value.code == "service_failed" and "exit-code, exit status 3" in failed.value.en
+    assert "journalctl" not in failed.value.en
+    services.run_oneshot("backup.service")  # exits 0: no error
+    assert not services.settled("hub.service", 1.0)  # NRestarts grows with every call of the stand-in
+    assert calls.read_text().splitlines()[0] == "restart hub.service"

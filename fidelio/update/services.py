@@ -43,8 +43,9 @@ class Systemd:
             [self._systemctl, *args], capture_output=True, text=True, timeout=self._timeout_s, check=False
         )
 
-    def _show(self, unit: str) -> dict[str, str]:
-        out = self._call("show", unit, "-p", "ActiveState", "-p", "NRestarts", "-p", "MainPID").stdout
+    def _show(self, unit: str, *props: str) -> dict[str, str]:
+        props = props or ("ActiveState", "NRestarts", "MainPID")
+        out = self._call("show", unit, *(f"--property={p}" for p in props)).stdout
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
     def _job(self, verb: str, unit: str) -> None:
@@ -54,7 +55,10 @@ class Systemd:
         except subprocess.TimeoutExpired as exc:
             raise _failed(unit, "timeout") from exc
         if done.returncode != 0:
-            raise _failed(unit, done.stderr.strip() or f"exit {done.returncode}")
+            # systemctl's own words are two lines of "see journalctl"; the unit's result says it plainly
+            shown = self._show(unit, "Result", "ExecMainStatus")
+            detail = f"{shown.get('Result', '?')}, exit status {shown.get('ExecMainStatus', '?')}"
+            raise _failed(unit, detail)
 
     def restart(self, unit: str) -> None:
         self._job("restart", unit)
