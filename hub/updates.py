@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 from packaging.version import InvalidVersion, Version
 
 from fidelio.contract.topics import valid_id
+from fidelio.update.bootcheck import fsync_dir
 from fidelio.update.bundle import PRODUCT, SUFFIX, VerifiedBundle, open_bundle
 from fidelio.update.errors import UpdateError
 from fidelio.update.keys import DEFAULT_KEYS_DIR, TrustedKey, load_trusted_keys
@@ -208,7 +209,7 @@ class UpdateStore:
                         )
                 os.chmod(tmp, _FILE_MODE)
                 os.replace(tmp, final)  # the same inode: what was verified is what is kept
-                _fsync_dir(self.bundles_dir)
+                fsync_dir(self.bundles_dir)
             return Imported(_remember(final, keys, replace(verified, path=final)), already=False)
         finally:
             tmp.unlink(missing_ok=True)
@@ -277,7 +278,7 @@ class UpdateStore:
                 previous = {"version": None, "error": exc.as_dict()}
             if previous is not None:
                 self.target_file.unlink()
-                _fsync_dir(self.root)
+                fsync_dir(self.root)
         return previous
 
     def record_report(self, kiosk: str, report: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -429,11 +430,3 @@ def _newest_first(rows: list[BundleRow]) -> list[BundleRow]:
     good = sorted((r for r in rows if r.bundle is not None), key=lambda r: r.file)
     good.sort(key=lambda r: r.bundle.manifest.parsed_version, reverse=True)  # type: ignore[union-attr]
     return good + [r for r in rows if r.bundle is None]
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -456,3 +456,11 @@ def browser():
 
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory):
+    """Signed, installable bundles of this checkout (tests/update_support.py), for the update tests."""
+    from tests.update_support import make_releases
+
+    return make_releases(tmp_path_factory.mktemp("releases"))

@@ -29,13 +29,7 @@ from tests.update_support import (
     BROKEN_SERVICE,
     Device,
     Releases,
-    make_releases,
 )
-
-
-@pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
-    return make_releases(tmp_path_factory.mktemp("releases"))
 
 
 @pytest.fixture(scope="module")

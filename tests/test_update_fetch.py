@@ -25,14 +25,8 @@ from tests.update_support import (
     BROKEN_SERVICE,
     Device,
     Releases,
-    make_releases,
 )
 from tests.web_harness import WebHub, running_web_hub
-
-
-@pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
-    return make_releases(tmp_path_factory.mktemp("releases"))
 
 
 @pytest.fixture(scope="module")
