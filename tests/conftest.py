@@ -464,3 +464,22 @@ def releases(tmp_path_factory: pytest.TempPathFactory):
     from tests.update_support import make_releases
 
     return make_releases(tmp_path_factory.mktemp("releases"))
+
+
+@pytest.fixture(scope="module")
+def hub():
+    """The staff web's tests: broker + hub service + web, with the seeded members (a module may define its own)."""
+    from tests.web_harness import running_web_hub, seed_members
+
+    with running_web_hub() as web_hub:
+        web_hub.seed = seed_members(web_hub)  # type: ignore[attr-defined]
+        yield web_hub
+
+
+@pytest.fixture
+def page(browser, hub):
+    """A French page of Debian's chromium on the module's hub."""
+    from tests.web_browser import french_page
+
+    with french_page(browser, hub.url) as page:
+        yield page

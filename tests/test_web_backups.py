@@ -6,33 +6,14 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from hub.app import check_hub
 from hub.backup import backups_in
 from hub.cli import main as hub_main
 from hub.restore import check_candidate, replaced_dir
-from tests.web_browser import french_page, login, shot
-from tests.web_harness import WebHub, running_web_hub, seed_members
-
-
-@pytest.fixture(scope="module")
-def hub():
-    with running_web_hub() as web_hub:
-        web_hub.seed = seed_members(web_hub)  # type: ignore[attr-defined]
-        yield web_hub
-
-
-@pytest.fixture
-def page(browser: Browser, hub: WebHub):
-    with french_page(browser, hub.url) as page:
-        yield page
-
-
-def points(hub: WebHub, code: str) -> int:
-    with hub.db() as db:
-        return db.execute("SELECT points FROM members WHERE code = ?", (code,)).fetchone()[0]
+from tests.web_browser import login, shot
+from tests.web_harness import WebHub, points
 
 
 def test_staff_and_managers_get_403(page: Page, hub: WebHub):

@@ -14,14 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from hub.codes import new_voucher_code
 from tests.web_browser import french_page, login, shot
-from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
-
-
-@pytest.fixture(scope="module")
-def hub():
-    with running_web_hub() as web_hub:
-        web_hub.seed = seed_members(web_hub)  # type: ignore[attr-defined]
-        yield web_hub
+from tests.web_harness import PASSWORDS, WebHub
 
 
 @pytest.fixture

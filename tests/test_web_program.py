@@ -9,29 +9,15 @@ import json
 import threading
 from datetime import UTC, datetime
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from hub.app import check_hub
 from hub.config import HubPaths
 from hub.ledger.state import MEMBER_COLUMNS, load_member
 from hub.program import load_program
 from hub.web.program_preview import preview, sample_member
-from tests.web_browser import french_page, login, shot
-from tests.web_harness import WebHub, running_web_hub, seed_members
-
-
-@pytest.fixture(scope="module")
-def hub():
-    with running_web_hub() as web_hub:
-        web_hub.seed = seed_members(web_hub)  # type: ignore[attr-defined]
-        yield web_hub
-
-
-@pytest.fixture
-def page(browser: Browser, hub: WebHub):
-    with french_page(browser, hub.url) as page:
-        yield page
+from tests.web_browser import login, shot
+from tests.web_harness import WebHub
 
 
 def retained_program(hub: WebHub) -> dict:

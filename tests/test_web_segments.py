@@ -23,14 +23,7 @@ from hub.ledger.privacy import erase_member, record_consent
 from hub.ledger.schema import transaction
 from hub.ledger.segments import csv_cell
 from tests.web_browser import french_page, shot
-from tests.web_harness import PASSWORDS, WebHub, running_web_hub, seed_members
-
-
-@pytest.fixture(scope="module")
-def hub():
-    with running_web_hub() as web_hub:
-        web_hub.seed = seed_members(web_hub)  # type: ignore[attr-defined]
-        yield web_hub
+from tests.web_harness import PASSWORDS, WebHub
 
 
 @contextmanager

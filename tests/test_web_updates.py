@@ -10,13 +10,13 @@ from importlib.metadata import version as installed_version
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from fidelio.contract import dumps
 from fidelio.update.keys import key_id
 from tests.support import wait_until
 from tests.test_hub_updates import Release, forged, make_release, trust_keys
-from tests.web_browser import french_page, login, shot
+from tests.web_browser import login, shot
 from tests.web_harness import WebHub, running_web_hub
 
 GOOD = "fidelio-0.2.0-py3.11-linux_aarch64.fidelio"
@@ -32,12 +32,6 @@ def hub(release: Release):
     with running_web_hub() as web_hub:
         trust_keys(web_hub.data, release.keys)
         yield web_hub
-
-
-@pytest.fixture
-def page(browser: Browser, hub: WebHub):
-    with french_page(browser, hub.url) as page:
-        yield page
 
 
 def audited(hub: WebHub) -> list[tuple[str, str, str, dict | None]]:

@@ -126,3 +126,9 @@ def seed_members(hub: WebHub) -> dict[str, dict]:
     assert again["ok"], again
     out["camille"]["voucher2"] = again["voucher"]["code"]
     return out
+
+
+def points(hub: WebHub, code: str) -> int:
+    """A member's points as the ledger has them (the test's own read-only connection)."""
+    with hub.db() as db:
+        return db.execute("SELECT points FROM members WHERE code = ?", (code,)).fetchone()[0]
