@@ -20,6 +20,14 @@ wait_for() { # wait_for SECONDS COMMAND...
 }
 active() { [ "$(systemctl is-active "$1")" = active ]; }
 
+# Everything below goes to the console (for whoever watches) and to a file on the boot partition, which
+# verify.sh reads once the VM is off: kernel messages (an RCU stall on a loaded host) can land in the
+# middle of a console line, never in the file.
+REPORT=/boot/firmware/fidelio-check.log
+: >"$REPORT"
+exec > >(tee -a "$REPORT") 2>&1
+report_writer=$!
+
 echo "FIDELIO-CHECK start $(date -u +%FT%TZ) uptime $(cut -d' ' -f1 /proc/uptime)s"
 role="$(cat /data/fidelio/role 2>/dev/null)"
 check "role $role" test -n "$role"
@@ -34,7 +42,7 @@ lsblk -o NAME,SIZE,LABEL,MOUNTPOINT | sed 's/^/FIDELIO-CHECK disk: /'
 if [ "$role" = hub ]; then
   check "wifi keyfile 0600" bash -c '[ "$(stat -c %a:%U /etc/NetworkManager/system-connections/fidelio-wifi.nmconnection)" = 600:root ]'
   for unit in fidelio-mosquitto fidelio-hub; do
-    if wait_for 300 active "$unit"; then ok "$unit active"; else fail "$unit active"; systemctl status "$unit" --no-pager | sed 's/^/FIDELIO-CHECK   /'; fi
+    if wait_for 600 active "$unit"; then ok "$unit active"; else fail "$unit active"; systemctl status "$unit" --no-pager | sed 's/^/FIDELIO-CHECK   /'; fi
   done
   check "backup timer" active fidelio-backup.timer
   # a kiosk through the TLS listener, with the file the hub's first boot made for it
@@ -127,4 +135,7 @@ for unit in $(systemctl list-units --failed --plain --no-legend | awk '{print $1
   echo "FIDELIO-CHECK failed unit: $unit"
 done
 echo "FIDELIO-CHECK end uptime $(cut -d' ' -f1 /proc/uptime)s"
+exec >/dev/null 2>&1
+wait "$report_writer"  # tee has written the whole report
+sync
 systemctl poweroff --no-block

@@ -4,7 +4,8 @@
 # with stage-fidelio's own scripts run in it (stage-payload.sh, install.sh), put on a disk laid out as
 # the SD card is (FAT boot partition, ext4 root, free space for /data), booted with
 # `qemu-system-aarch64 -M virt` and Debian's arm64 kernel; a check unit inside (verification only,
-# never in the real image) prints FIDELIO-CHECK lines on the serial console, read here:
+# never in the real image) writes FIDELIO-CHECK lines to the serial console and to a report file on
+# the boot partition (read here once the VM is off; kernel messages can tear console lines):
 #   boot 1, hub role: fidelio-hub.toml + wifi.toml on the boot partition -> provisioning applied, the
 #     files gone from the boot partition, /data its own partition, fidelio-mosquitto and fidelio-hub
 #     active, a kiosk answered through the TLS listener, the hub SIGSTOPped and restarted by its watchdog,
@@ -185,12 +186,22 @@ boot_vm() { # boot_vm DISK LOG: boots, returns when the VM powers off (or after 
     -drive "file=$1,if=virtio,format=raw" -nic none -serial "file:$2" -monitor none </dev/null || true
 }
 
-expect() { # expect LOG TEXT...: each check line must be there
+report() { # report DISK OUT: the check unit's report, from the disk's boot partition, printed
+  rm -f "$2"
+  if mcopy -n -i "$1@@4M" ::/fidelio-check.log "$2" 2>/dev/null; then
+    grep -a "FIDELIO-CHECK" "$2" || true
+  else
+    say "MISSING the check unit's report (fidelio-check.log) on the boot partition"
+    : >"$2"
+  fi
+}
+
+expect() { # expect REPORT TEXT...: each check line must be there
   local log="$1"; shift
   local line ok=0
   for line in "$@"; do
     # the whole label up to the end of its line ("kiosk answered" is not "kiosk answered after update")
-    if tr -d '\r' <"$log" | grep -q -- "FIDELIO-CHECK ok ${line}\$"; then say "  ok  $line"; else say "  MISSING $line"; ok=1; fi
+    if tr -d '\r' <"$log" | grep -q -- "^FIDELIO-CHECK ok ${line}\$"; then say "  ok  $line"; else say "  MISSING $line"; ok=1; fi
   done
   return $ok
 }
@@ -204,8 +215,8 @@ make_disk "$WORK/hub.img" "$WORK/boot-hub"
 say "boot 1 (hub)"
 boot_vm "$WORK/hub.img" "$WORK/hub-console.log"
 say "boot 1 ended"
-grep -a "FIDELIO-CHECK" "$WORK/hub-console.log" || true
-expect "$WORK/hub-console.log" "role hub" "status ok" "boot partition clean" "data partition" \
+report "$WORK/hub.img" "$WORK/hub-check.log"
+expect "$WORK/hub-check.log" "role hub" "status ok" "boot partition clean" "data partition" \
   "data partition 1 GiB" "wifi keyfile 0600" "fidelio-mosquitto active" "fidelio-hub active" \
   "kiosk answered" "watchdog restarted fidelio-hub" "kiosk update endpoint" "update installed" "update hub active" \
   "kiosk answered after update" "update rolled back" "update hub active after rollback" \
@@ -222,8 +233,8 @@ if [ -s "$WORK/comptoir.toml" ]; then
   say "boot 2 (kiosk)"
   boot_vm "$WORK/kiosk.img" "$WORK/kiosk-console.log"
   say "boot 2 ended"
-  grep -a "FIDELIO-CHECK" "$WORK/kiosk-console.log" || true
-  expect "$WORK/kiosk-console.log" "role kiosk" "status ok" "boot partition clean" "data partition" \
+  report "$WORK/kiosk.img" "$WORK/kiosk-check.log"
+  expect "$WORK/kiosk-check.log" "role kiosk" "status ok" "boot partition clean" "data partition" \
     "data partition 1 GiB" "kiosk credentials 0600 kiosk" "fidelio-kiosk active" "kiosk app running" \
     "kiosk app stays up" "update timer" || failed=1
 else

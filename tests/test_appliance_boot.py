@@ -59,10 +59,16 @@ def test_the_image_boots_as_a_hub_and_as_a_kiosk_under_qemu(tmp_path: Path) -> N
             timeout=4 * 3600,
         )
     text = log.read_text(errors="replace")
-    for console in ("hub-console.log", "kiosk-console.log", "install.log"):
-        if (work / console).exists():
-            shutil.copy(work / console, ARTIFACTS / console)
-    tail = "\n".join(text.splitlines()[-60:])
+    for kept in ("hub-console.log", "kiosk-console.log", "hub-check.log", "kiosk-check.log", "install.log"):
+        if (work / kept).exists():
+            shutil.copy(work / kept, ARTIFACTS / kept)
+    # what went wrong, first (the check unit's FAIL lines and the status it printed after them), then the end
+    failures = [
+        line
+        for line in text.splitlines()
+        if " FAIL " in line or "MISSING" in line or "FIDELIO-CHECK   " in line
+    ]
+    tail = "\n".join([*failures[:40], "...", *text.splitlines()[-40:]])
     hub_part, _, kiosk_part = text.partition("boot 2 (kiosk)")
     # Kivy's arm64 SDL2 has the KMS/DRM back end the kiosk's unit uses on a Pi (checked in the built root)
     assert re.search(r"^verify: \[\d+s\]   ok  kivy sdl2 kmsdrm ", text, re.M), tail
