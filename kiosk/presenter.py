@@ -40,6 +40,7 @@ from kiosk.session.model import (
     PrintFinished,
     PrintVoucher,
     ReprintLast,
+    Screen,
     Send,
     SubmitFailed,
     Tick,
@@ -133,6 +134,8 @@ class Presenter:
         self.render = render
         self.wake = wake
         self.clock = clock
+        #: told the screen each time it changes (main thread): the watchdog says "busy" to systemd
+        self.on_screen: Callable[[Screen], None] = lambda _screen: None
         self.reader_state = "ok: " + ", ".join(reader_names) if reader_names else "none"
         self.stats = PresenterStats()
         self._events: queue.Queue[Event] = queue.Queue()
@@ -198,6 +201,8 @@ class Presenter:
                 self._run(command)
         view = self.session.view
         if view != self._last_view:
+            if self._last_view is None or view.screen != self._last_view.screen:
+                self.on_screen(view.screen)
             self._last_view = view
             self.stats.renders += 1
             self.render(view)

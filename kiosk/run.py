@@ -18,6 +18,7 @@ from kiosk.session.model import Screen, View
 
 if TYPE_CHECKING:
     from kiosk.app import KioskRuntime
+    from kiosk.watchdog import KioskWatchdog
 
 #: Screens on which the kiosk is waiting for the hub or the printer, not for a person.
 WAITING = frozenset({Screen.LOOKUP, Screen.ENROLLING, Screen.REDEEMING, Screen.PRINTING})
@@ -113,7 +114,8 @@ def run_headless(
 
     from kiosk.watchdog import start_kiosk_watchdog
 
-    start_kiosk_watchdog(loop.every, status="headless")  # fed by this loop: a hung loop gets restarted
+    # fed by this loop: a hung loop gets restarted; the screen shown goes to systemd (updates wait for idle)
+    _watch_screens(start_kiosk_watchdog(loop.every, status="headless"), runtime)
     runtime.start()
     worker = threading.Thread(target=user, name="kiosk-headless-input", daemon=True)
     worker.start()
@@ -124,6 +126,12 @@ def run_headless(
     finally:
         runtime.stop()
     return watch.view
+
+
+def _watch_screens(dog: KioskWatchdog | None, runtime: KioskRuntime) -> None:
+    if dog is not None:  # None outside systemd
+        dog.show_screen(runtime.session.view.screen)
+        runtime.presenter.on_screen = dog.show_screen
 
 
 def run_stdin(runtime: KioskRuntime, stdin: TextIO = sys.stdin) -> int:
@@ -191,7 +199,8 @@ def run_screen(
             on_ready(app)
         from kiosk.watchdog import start_kiosk_watchdog
 
-        start_kiosk_watchdog(Clock.schedule_interval)  # READY now, then fed by this (the UI) loop
+        # READY now, then fed by this (the UI) loop; the screen shown goes to systemd (updates wait for idle)
+        _watch_screens(start_kiosk_watchdog(Clock.schedule_interval), runtime)
         runtime.start()
         Clock.schedule_once(lambda _dt: (app.load_screens(), _settle_collector()), 0)
 

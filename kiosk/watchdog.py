@@ -15,11 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fidelio.sdnotify import Notifier
+from kiosk.session.model import Screen
 
 #: The watchdogs started in this process (one, in practice), kept alive for the process's lifetime.
 _ALIVE: list[KioskWatchdog] = []
 
 Schedule = Callable[[Callable[[float], bool | None], float], object]
+
+
+def session_status(screen: Screen) -> str:
+    """The unit's STATUS= for a screen: "busy: …" while someone is at the kiosk, so that an update
+    (fidelio/update, `Services.busy`) waits for the attract screen before restarting the app."""
+    return "idle: attract screen" if screen is Screen.ATTRACT else f"busy: {screen.value} screen"
 
 
 @dataclass
@@ -35,6 +42,14 @@ class KioskWatchdog:
         self.notifier.ready(self.status)
         self.ready_sent = True
         return False  # once
+
+    def show_screen(self, screen: Screen) -> None:
+        """The presenter's `on_screen`: the screen now shown, said to systemd when it changes."""
+        text = session_status(screen)
+        if text != self.status:
+            self.status = text
+            if self.ready_sent:
+                self.notifier.status(text)
 
     def feed(self, _dt: float) -> bool:
         # A loop that turns but is unhealthy (the caller's test) lets the watchdog fire: a restart.

@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Callable
 
 from fidelio.sdnotify import Notifier
+from kiosk.session.model import Screen
 from kiosk.watchdog import start_kiosk_watchdog
 from tests.support import NotifyListener
 
@@ -96,4 +97,25 @@ def test_without_watchdogsec_only_ready_is_sent(tmp_path):
     start_kiosk_watchdog(loop.schedule_interval, notifier=Notifier({"NOTIFY_SOCKET": str(listener.path)}))
     loop.run(5)
     assert _drain(listener) == ["READY=1\nSTATUS=screen up"]
+    listener.close()
+
+
+def test_the_screen_shown_is_said_to_systemd_once_per_change(tmp_path):
+    """STATUS= says whether someone is at the kiosk: the updater (Services.busy) waits for "idle"."""
+    listener = NotifyListener(tmp_path / "notify")
+    loop = FrameLoop()
+    dog = start_kiosk_watchdog(
+        loop.schedule_interval, notifier=Notifier({"NOTIFY_SOCKET": str(listener.path)})
+    )
+    assert dog is not None
+    dog.show_screen(Screen.ATTRACT)  # before the first frame: carried by READY
+    loop.run(0.05)
+    for screen in (Screen.WELCOME, Screen.WELCOME, Screen.REWARDS, Screen.ATTRACT, Screen.ATTRACT):
+        dog.show_screen(screen)
+    assert _drain(listener) == [
+        "READY=1\nSTATUS=idle: attract screen",
+        "STATUS=busy: welcome screen",
+        "STATUS=busy: rewards screen",
+        "STATUS=idle: attract screen",
+    ]
     listener.close()

@@ -437,6 +437,18 @@ def test_a_report_is_validated_and_stored_for_the_kiosk_that_sent_it(api: ApiHub
     assert sorted(api.store.reports()) == ["comptoir"]
 
 
+def test_a_kiosk_in_use_reports_its_update_as_put_off_and_the_page_says_so(api: ApiHub):
+    from hub.web.updates_page import report_words
+
+    with api.client(api.kiosk) as web:
+        sent = web.post("report", json=_report(state="deferred", code="device_busy", version="0.4.0"))
+        assert sent.status_code == 200
+    stored = api.store.report("comptoir")
+    assert stored["result"]["state"] == "deferred"
+    assert "0.4.0" in report_words(stored, "fr") and "prochaine vérification" in report_words(stored, "fr")
+    assert "kiosk was in use" in report_words(stored, "en")
+
+
 # -- the command line -----------------------------------------------------------------------------------
 def hub_cli(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([str(BIN / "fidelio-hub"), "--data", str(data), *args], capture_output=True,

@@ -287,6 +287,13 @@ def test_the_headless_kiosk_tells_systemd_it_is_ready_and_feeds_the_watchdog(tmp
         messages = []
         while not any("WATCHDOG=1" in m for m in messages):
             messages.append(listener.recv(256).decode())
+        # a customer at the kiosk is said to systemd (an update waits for the attract screen), then gone
+        yield "tap pcsc:04A1B2C3"
+        while not any(m.startswith("STATUS=busy") for m in messages):
+            messages.append(listener.recv(256).decode())
+        yield "finish"
+        while not messages[-1].startswith("STATUS=idle"):
+            messages.append(listener.recv(256).decode())
         got.extend(messages)
         yield "quit"
 
@@ -298,3 +305,6 @@ def test_the_headless_kiosk_tells_systemd_it_is_ready_and_feeds_the_watchdog(tmp
         run_headless(runtime, commands(), lambda _s: None)
     listener.close()
     assert any(m.startswith("READY=1") for m in got) and any("WATCHDOG=1" in m for m in got)
+    statuses = [m for m in got if m.startswith("STATUS=")]
+    assert statuses[0].startswith("STATUS=busy: ") and statuses[-1] == "STATUS=idle: attract screen"
+    assert next(m for m in got if m.startswith("READY=1")) == "READY=1\nSTATUS=idle: attract screen"

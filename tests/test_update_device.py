@@ -21,6 +21,7 @@ import pytest
 from fidelio.update import bootcheck
 from fidelio.update.bundle import open_bundle
 from fidelio.update.cli import _one_at_a_time as cli_lock
+from fidelio.update.cli import _say as update_exit_code
 from fidelio.update.cli import main as update_main
 from fidelio.update.errors import UpdateError
 from fidelio.update.keys import generate_key, load_private_key, load_trusted_keys
@@ -64,6 +65,33 @@ def test_a_newer_release_is_installed_beside_and_switched_to(
     assert state["previous"] == "0.1.0" and state["pending"] is None and state["last"]["state"] == "installed"
     # the same bundle again: nothing to do
     assert device.apply(bundles["0.2.0"])["state"] == "up_to_date"
+
+
+def test_a_kiosk_in_use_is_not_restarted_under_its_customer(device: Device, bundles: dict[str, Path]) -> None:
+    """The switch waits for the attract screen (the app's STATUS=, `Services.busy`); a kiosk still in use
+    after the wait is put off to the next run, the new release kept ready beside (not a failure)."""
+    device.services.doing["app.service"] = ["busy: welcome screen", "busy: rewards screen", None]
+    assert device.apply(bundles["0.2.0"])["state"] == "installed"
+    assert device.clock.slept == [5, 5]  # two polls, then idle: switched
+    assert device.running() == "0.2.0"
+
+    device.clock.slept.clear()
+    device.services.doing["app.service"] = ["busy: staff screen"]  # in use all along
+    result = device.apply(bundles["0.1.0"], allow_downgrade=True)
+    assert result["state"] == "deferred" and result["code"] == "device_busy"
+    assert "busy: staff screen" in result["fr"] and "next check" in result["en"]
+    assert sum(device.clock.slept) == 300  # waited its 5 minutes, no more
+    assert device.running() == "0.2.0" and os.readlink(device.dir.link) == "releases/0.2.0"
+    state = json.loads(device.state.path.read_text())
+    assert state["failed"] == {} and state["pending"] is None and state["last"]["state"] == "deferred"
+    assert update_exit_code(result) == 75  # the timer's unit does not fail for it
+    restarts = device.services.calls.count(("restart", "app.service"))
+    device.services.doing["app.service"] = [None]  # the next run: the kiosk is free
+    assert device.apply(bundles["0.1.0"], allow_downgrade=True)["state"] == "installed"
+    assert (
+        device.running() == "0.1.0"
+        and device.services.calls.count(("restart", "app.service")) == restarts + 1
+    )
 
 
 def test_a_release_that_cannot_start_is_rolled_back_and_not_retried(

@@ -76,7 +76,7 @@ def test_a_manifest_round_trips() -> None:
     assert Manifest.from_json(m.to_json()) == m
 
 
-def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path) -> None:
+def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path, monkeypatch) -> None:
     """`Systemd` against a stand-in `systemctl` (systemd is not PID 1 here; the qemu boot runs the real one):
     a failed restart is said as the unit's result and exit status, not as "see journalctl"; a unit whose
     restart count moves while it is watched is not settled."""
@@ -91,7 +91,7 @@ def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path) -> None:
         '  restart) echo "Job for hub.service failed. See journalctl -xeu" >&2; exit 1 ;;\n'
         "  start) exit 0 ;;\n"
         f"  show) n=$(wc -l <{calls}); echo ActiveState=active; echo NRestarts=$n; echo MainPID=42;"
-        " echo Result=exit-code; echo ExecMainStatus=3 ;;\n"
+        ' echo Result=exit-code; echo ExecMainStatus=3; echo "StatusText=$STATUS" ;;\n'
         "esac\n"
     )
     fake.chmod(0o755)
@@ -103,3 +103,11 @@ def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path) -> None:
     services.run_oneshot("backup.service")  # exits 0: no error
     assert not services.settled("hub.service", 1.0)  # NRestarts grows with every call of the stand-in
     assert calls.read_text().splitlines()[0] == "restart hub.service"
+    # what the kiosk app says it is doing (kiosk/watchdog.py): only "busy: …" holds a restart back
+    for said, busy in (
+        ("busy: welcome screen", "busy: welcome screen"),
+        ("idle: attract screen", None),
+        ("", None),
+    ):
+        monkeypatch.setenv("STATUS", said)
+        assert services.busy("fidelio-kiosk.service") == busy

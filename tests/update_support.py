@@ -179,6 +179,8 @@ class CommandServices:
         self._commands = commands
         self._ok: dict[str, bool] = {}
         self.calls: list[tuple[str, str]] = []
+        #: what each unit says it is doing, one answer per question (the last one repeats); None: idle
+        self.doing: dict[str, list[str | None]] = {}
 
     def _run(self, unit: str) -> None:
         done = subprocess.run(list(self._commands[unit]()), capture_output=True, text=True, timeout=120)
@@ -199,6 +201,25 @@ class CommandServices:
         self.calls.append(("settled", unit))
         return self._ok.get(unit, False)
 
+    def busy(self, unit: str) -> str | None:
+        answers = self.doing.get(unit) or [None]
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+
+class FakeClock:
+    """The updater's clock and sleep: waiting costs no time in the tests."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
 
 class Device:
     """A device's /opt/fidelio and /data in a folder: its service is `fidelio --help` of the linked release."""
@@ -210,9 +231,11 @@ class Device:
         self.state = StateFile(root / "data" / "update.json")
         service = [str(self.dir.link / "bin" / "fidelio"), "--help"]
         self.services = CommandServices({"app.service": lambda: service, "backup.service": lambda: ["true"]})
+        self.clock = FakeClock()
         self.updater = Updater(
-            self.dir, self.services, RoleUnits(("app.service",), ("backup.service",)), self.state, settle_s=0
-        )
+            self.dir, self.services, RoleUnits(("app.service",), ("backup.service",)), self.state, settle_s=0,
+            idle_wait_s=300, idle_poll_s=5, sleep=self.clock.sleep, clock=self.clock,
+        )  # fmt: skip
 
     def factory_install(self, bundle: Path) -> None:
         self.dir.install(open_bundle(bundle, self.keys))

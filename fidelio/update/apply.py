@@ -7,7 +7,8 @@ has proved itself, so a new release that cannot start cannot stop its own rollba
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,12 @@ class Updater:
     units: RoleUnits
     state_file: StateFile
     settle_s: float = 60.0
+    #: how long a switch waits for the role's units to be free (no customer at the kiosk) before it is
+    #: put off to the next run; the new release stays installed beside, so the next run is quick
+    idle_wait_s: float = 300.0
+    idle_poll_s: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
     python: str = field(default_factory=this_python)
     platform: str = field(default_factory=this_platform)
 
@@ -84,6 +91,15 @@ class Updater:
                 )
         return None
 
+    def _busy(self) -> str | None:
+        """None once every unit to restart is free; else what one of them is busy with, after waiting."""
+        until = self.clock() + self.idle_wait_s
+        while True:
+            doing = next((text for unit in self.units.restart if (text := self.services.busy(unit))), None)
+            if doing is None or self.clock() >= until:
+                return doing
+            self.sleep(self.idle_poll_s)
+
     def apply(
         self, bundle: VerifiedBundle, *, allow_downgrade: bool = False, force: bool = False
     ) -> dict[str, Any]:
@@ -106,6 +122,20 @@ class Updater:
             return self._result(state, kind, version, decision)
         try:
             self.releases.install(bundle)
+            doing = self._busy()
+            if doing is not None:
+                return self._result(
+                    state,
+                    "deferred",
+                    version,
+                    UpdateError(
+                        "device_busy",
+                        f"Appareil en cours d'utilisation ({doing}) : version {version} prête, "
+                        "elle sera mise en service à la prochaine vérification",
+                        f"Device in use ({doing}): version {version} is ready and will be switched to "
+                        "at the next check",
+                    ),
+                )
             for unit in self.units.before_switch:
                 try:
                     self.services.run_oneshot(unit)

@@ -98,6 +98,8 @@ def _updater(args: argparse.Namespace, role: str) -> Updater:
 def _say(result: dict[str, Any]) -> int:
     print(json.dumps(result, ensure_ascii=False))
     print(f"{result.get('fr')} / {result.get('en')}", file=sys.stderr)
+    if result["state"] == "deferred":  # someone at the kiosk: the next run switches (not a failure)
+        return EXIT_TRY_LATER
     return 0 if result["state"] in ("installed", "up_to_date") else 1
 
 

@@ -23,6 +23,14 @@ class Services(Protocol):
     def settled(self, unit: str, seconds: float) -> bool:
         """True when the unit stays up, not restarted, for `seconds`."""
 
+    def busy(self, unit: str) -> str | None:
+        """What the unit says it is in the middle of (a customer at the kiosk), or None when a restart
+        now interrupts no one."""
+
+
+#: the kiosk app's sd_notify STATUS= while someone uses it (kiosk/watchdog.py `session_status`)
+BUSY_PREFIX = "busy"
+
 
 def _failed(unit: str, detail: str) -> UpdateError:
     return UpdateError(
@@ -65,6 +73,10 @@ class Systemd:
 
     def run_oneshot(self, unit: str) -> None:
         self._job("start", unit)
+
+    def busy(self, unit: str) -> str | None:
+        text = self._show(unit, "StatusText").get("StatusText", "")
+        return text if text.startswith(BUSY_PREFIX) else None
 
     def settled(self, unit: str, seconds: float) -> bool:
         first = self._show(unit)

@@ -596,6 +596,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "version {version} tried, then rolled back by itself: {reason}",
     ),
     "updates.report.refused": ("version {version} refusée : {reason}", "version {version} refused: {reason}"),
+    "updates.report.deferred": (
+        "version {version} prête, mise en service à la prochaine vérification (borne en cours d'utilisation)",
+        "version {version} ready, switched to at the next check (the kiosk was in use)",
+    ),
     "updates.report.failed": (
         "échec de la mise à jour vers {version} : {reason}",
         "update to {version} failed: {reason}",

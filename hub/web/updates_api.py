@@ -119,7 +119,7 @@ class _Strict(BaseModel):
 
 
 class ReportResult(_Strict):
-    state: Literal["installed", "rolled_back", "refused", "failed", "up_to_date"]
+    state: Literal["installed", "rolled_back", "refused", "failed", "up_to_date", "deferred"]
     version: str | None = Field(None, max_length=64)
     code: str | None = Field(None, max_length=64)
     fr: str | None = Field(None, max_length=2000)
