@@ -37,6 +37,8 @@ def add_update_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     dep.add_argument("version")
     dep.add_argument("--allow-downgrade", action="store_true", help="let devices go back to an older version")
     usub.add_parser("cancel", help="deploy nothing any more (devices keep what they run)")
+    rem = usub.add_parser("remove", help="delete an imported bundle FILE (as `update list` names it)")
+    rem.add_argument("file")
 
 
 def _check_user(data: Path) -> None:
@@ -89,6 +91,10 @@ def update_command(data: Path, args: argparse.Namespace) -> int:
             back = " (retour en arrière permis / downgrade allowed)" if target["allow_downgrade"] else ""
             print(f"Version {target['version']} déployée / deployed{back}")
             _audit(data, "update.deploy", target["version"], {"allow_downgrade": target["allow_downgrade"]})
+        elif args.update_command == "remove":
+            row = store.remove(args.file)
+            print(f"Paquet supprimé / bundle removed: {row.file}")
+            _audit(data, "update.remove", row.file)
         else:
             previous = store.clear_target()
             if previous is None:

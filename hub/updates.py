@@ -281,6 +281,35 @@ class UpdateStore:
                 fsync_dir(self.root)
         return previous
 
+    def remove(self, file: str) -> BundleRow:
+        """Delete an imported bundle file (a damaged one too), never the deployed version's: devices may
+        be downloading it. Returns the row that was removed."""
+        row = next((r for r in self.bundles() if r.file == file), None)
+        if row is None:
+            raise UpdateError(
+                "unknown_file", f"Aucun paquet importé nommé « {file} »", f"No imported bundle named '{file}'"
+            )
+        with self._locked():
+            try:
+                target = self.target()
+            except UpdateError:
+                target = None  # an unreadable target deploys nothing
+            if (
+                row.bundle is not None
+                and target is not None
+                and Version(target["version"]) == (row.bundle.manifest.parsed_version)
+            ):
+                raise UpdateError(
+                    "deployed",
+                    f"La version {target['version']} est déployée : annulez le déploiement (ou déployez-en "
+                    "une autre) avant de supprimer son paquet",
+                    f"Version {target['version']} is deployed: cancel the deployment (or deploy another "
+                    "version) before removing its bundle",
+                )
+            (self.bundles_dir / row.file).unlink(missing_ok=True)
+            fsync_dir(self.bundles_dir)
+        return row
+
     def record_report(self, kiosk: str, report: dict[str, Any], now: datetime) -> dict[str, Any]:
         """Keep `report` (`{"running", "result"}`) as the kiosk's latest, stamped with hub time."""
         if not valid_id(kiosk):

@@ -496,9 +496,16 @@ def test_the_cli_imports_lists_deploys_and_cancels_and_audits(
     listed = hub_cli(cli_hub, "update", "list").stdout.splitlines()
     assert listed[0].startswith("target\t0.5.0 (set ") and "downgrade allowed" in listed[0]
     assert listed[1].startswith("bundle\t0.5.0\tpy3.11\tlinux_aarch64\t")
+    name = "fidelio-0.5.0-py3.11-linux_aarch64.fidelio"
+    kept = hub_cli(cli_hub, "update", "remove", name, check=False)  # deployed: devices may be downloading it
+    assert kept.returncode == 1 and "cancel the deployment" in kept.stderr and "annulez" in kept.stderr
     assert "cancelled" in hub_cli(cli_hub, "update", "cancel").stdout
     assert "no version deployed" in hub_cli(cli_hub, "update", "cancel").stdout
     assert hub_cli(cli_hub, "update", "list").stdout.startswith("target\t—")
+    assert f"bundle removed: {name}" in hub_cli(cli_hub, "update", "remove", name).stdout
+    assert not (cli_hub / "updates" / "bundles" / name).exists()
+    gone = hub_cli(cli_hub, "update", "remove", name, check=False)
+    assert gone.returncode == 1 and "No imported bundle named" in gone.stderr
     with sqlite3.connect(HubPaths(cli_hub).ledger) as db:
         audit = db.execute(
             "SELECT actor, action, target FROM audit_log WHERE action LIKE 'update.%' ORDER BY seq"
@@ -507,6 +514,7 @@ def test_the_cli_imports_lists_deploys_and_cancels_and_audits(
             ("cli:fidelio-hub", "update.import", "fidelio-0.5.0-py3.11-linux_aarch64.fidelio"),
             ("cli:fidelio-hub", "update.deploy", "0.5.0"),
             ("cli:fidelio-hub", "update.cancel", "0.5.0"),
+            ("cli:fidelio-hub", "update.remove", name),
         ]
 
 

@@ -48,7 +48,8 @@ def test_staff_and_managers_get_403(page: Page, hub: WebHub):
         expect(page.locator("nav a[href='/updates']")).to_have_count(0)
         assert page.request.get("/updates").status == 403
         csrf = page.locator("input[name=csrf]").first.input_value()
-        for path, form in (("/updates/deploy", {"version": "0.2.0"}), ("/updates/cancel", {})):
+        for path, form in (("/updates/deploy", {"version": "0.2.0"}), ("/updates/cancel", {}),
+                           ("/updates/remove", {"file": GOOD})):  # fmt: skip
             assert page.request.post(path, form={"csrf": csrf, **form}).status == 403
         page.context.clear_cookies()
     assert audited(hub) == []
@@ -109,6 +110,9 @@ def test_upload_deploy_see_the_kiosks_and_cancel(page: Page, hub: WebHub, releas
     expect(page.locator("#target")).to_have_attribute("data-version", "0.2.0")
     expect(page.locator("#downgrade-allowed")).to_be_visible()
     expect(page.locator("#target")).to_contain_text("staff:ada")
+    expect(row.locator(".remove-form")).to_have_count(0)  # the deployed version's bundle stays
+    csrf = page.locator("#cancel-form input[name=csrf]").input_value()
+    assert page.request.post("/updates/remove", form={"csrf": csrf, "file": GOOD}).status == 409
 
     kiosks = page.locator("#update-kiosks")
     expect(kiosks.locator("tr[data-kiosk=comptoir]")).to_have_attribute("data-version", "0.1.0")
@@ -133,6 +137,14 @@ def test_upload_deploy_see_the_kiosks_and_cancel(page: Page, hub: WebHub, releas
     )
     expect(page.locator("#target")).to_contain_text("none")
     assert page.request.post("/updates/cancel", form={"csrf": "forged"}).status == 403  # CSRF like the others
+    assert page.request.post("/updates/remove", form={"csrf": "forged", "file": GOOD}).status == 403
+    expect(row.locator(".remove-form button")).to_have_text("Remove")
+    shot(page, "updates-remove")
+    row.locator(".remove-form button").click()  # not deployed any more: it may go
+    expect(page.locator("#done")).to_have_text(f"Bundle removed: {GOOD}")
+    expect(page.locator("#bundles")).to_have_count(0)
+    assert not (hub.data / "updates" / "bundles" / GOOD).exists()
+    assert page.request.post("/updates/remove", form={"csrf": csrf, "file": "../config.toml"}).status == 404
 
     assert audited(hub) == [
         ("staff:ada", "update.import_refused", f"upload:{GOOD}",
@@ -140,6 +152,7 @@ def test_upload_deploy_see_the_kiosks_and_cancel(page: Page, hub: WebHub, releas
         ("staff:ada", "update.import", GOOD, audited(hub)[1][3]),
         ("staff:ada", "update.deploy", "0.2.0", {"allow_downgrade": True}),
         ("staff:ada", "update.cancel", "0.2.0", None),
+        ("staff:ada", "update.remove", GOOD, None),
     ]  # fmt: skip
     assert audited(hub)[1][3]["already"] is False and audited(hub)[1][3]["key_id"] == key_id(
         release.private.public_key()

@@ -547,6 +547,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Déploiement de la version {version} annulé : les appareils gardent ce qu'ils ont.",
         "Deployment of version {version} cancelled: the devices keep what they have.",
     ),
+    "updates.removed": ("Paquet supprimé : {file}", "Bundle removed: {file}"),
+    "updates.remove": ("Supprimer", "Remove"),
+    "action.update.remove": ("paquet de mise à jour supprimé", "update bundle removed"),
     "updates.nothing_to_cancel": ("Aucune version n'est déployée.", "No version is deployed."),
     "updates.deploy": ("Déployer une version", "Deploy a version"),
     "updates.deploy_help": (

@@ -99,7 +99,7 @@ def add_update_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, rende
 
     @router.get("/updates")
     def updates(request: Request, imported: str = "", already: str = "", deployed: str = "",
-                cancelled: str = "") -> Response:  # fmt: skip
+                cancelled: str = "", removed: str = "") -> Response:  # fmt: skip
         session = require(ctx, request, cookies, role="admin")
         lang = lang_of(request)
         done = None
@@ -107,6 +107,8 @@ def add_update_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, rende
             done = text("updates.imported_again" if already else "updates.imported", lang, file=imported)
         elif _VERSION.match(deployed):
             done = text("updates.deployed", lang, version=deployed)
+        elif _FILE.match(removed):
+            done = text("updates.removed", lang, file=removed)
         elif cancelled == "?" or _VERSION.match(cancelled):  # "?": an unreadable target.json removed
             done = text("updates.cancelled", lang, version=cancelled)
         return page(request, session, done=done)
@@ -167,3 +169,19 @@ def add_update_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, rende
         version = previous["version"] or "?"
         ctx.audit(actor(session.user, request), "update.cancel", version, wait=True)
         return RedirectResponse(f"/updates?cancelled={version}", status_code=303)
+
+    @router.post("/updates/remove")
+    def remove(
+        request: Request,
+        csrf: Annotated[str, Form(max_length=128)] = "",
+        file: Annotated[str, Form(max_length=256)] = "",
+    ) -> Response:
+        session = require(ctx, request, cookies, role="admin")
+        check_csrf(session.csrf, csrf)
+        try:
+            row = store().remove(file)
+        except UpdateError as exc:
+            status = 409 if exc.code == "deployed" else 404
+            return page(request, session, status, error=words(exc, lang_of(request)))
+        ctx.audit(actor(session.user, request), "update.remove", row.file, wait=True)
+        return RedirectResponse(f"/updates?removed={row.file}", status_code=303)
