@@ -17,7 +17,7 @@ from fidelio.contract import uuid7
 from kiosk.config import KioskConfig
 from kiosk.hardware.config import build_printer, build_reader
 from kiosk.hardware.printer import ReceiptPrinter, VoucherSpool
-from kiosk.hardware.reader import CardReader, SimulatedReader
+from kiosk.hardware.reader import CardReader, SimulatedReader, readers_state, readers_text
 from kiosk.hardware.voucher_layout import Block, Logo, voucher_layout
 from kiosk.link.cache import MemberCache
 from kiosk.link.hub_link import HubLink
@@ -111,7 +111,8 @@ def build_kiosk(config: KioskConfig) -> KioskRuntime:
         spool=spool,
         printer=printer,
         layout=layout,
-        reader_names=tuple(r.name for r in readers),
+        readers_state=lambda: readers_state(readers),
+        readers_text=lambda: readers_text(readers),
     )
     link = HubLink(
         prov,

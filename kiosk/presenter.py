@@ -122,7 +122,8 @@ class Presenter:
         layout: Callable[[dict[str, Any]], list[Block]],
         render: Callable[[View], None] = lambda _view: None,
         wake: Callable[[], None] = lambda: None,
-        reader_names: tuple[str, ...] = (),
+        readers_state: Callable[[], str] = lambda: "none",
+        readers_text: Callable[[], tuple[str, str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
@@ -136,7 +137,10 @@ class Presenter:
         self.clock = clock
         #: told the screen each time it changes (main thread): the watchdog says "busy" to systemd
         self.on_screen: Callable[[Screen], None] = lambda _screen: None
-        self.reader_state = "ok: " + ", ".join(reader_names) if reader_names else "none"
+        # asked at each device poll (the readers' own threads set their health): for the status, in words
+        self.readers_state = readers_state
+        self.readers_text = readers_text
+        self.reader_state = readers_state()
         self.stats = PresenterStats()
         self._events: queue.Queue[Event] = queue.Queue()
         self._main_thread: threading.Thread | None = None
@@ -281,9 +285,11 @@ class Presenter:
                     break
 
     def _report_devices(self, state: PrinterState | None) -> None:
+        self.reader_state = self.readers_state()
         printer = state.value if state is not None else "none"
         text = Words(*STATE_TEXT[state]) if state is not None else NO_PRINTER
-        self.post(DevicesChanged(self.reader_state, printer, text))
+        reader_text = Words(*self.readers_text()) if self.readers_text is not None else None
+        self.post(DevicesChanged(self.reader_state, printer, text, reader_text))
         if self.link is not None:
             self.link.set_devices(self.reader_state, printer)
 

@@ -87,6 +87,7 @@ VOUCHER: dict[str, Any] = {  # the hub's voucher format (docs/contract.md)
 PAPER_OUT = Words(*STATE_TEXT[PrinterState.PAPER_OUT])
 STAFF = StaffView(
     reader="ok: Virtual PCD 00 00",
+    reader_text=Words("en service (Virtual PCD 00 00)", "working (Virtual PCD 00 00)"),
     printer="ready",
     printer_text=Words(*STATE_TEXT[PrinterState.READY]),
     last_voucher=True,

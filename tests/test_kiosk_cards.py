@@ -82,3 +82,29 @@ def test_recorded_hid_streams_give_the_pcsc_token():
     # two cards in a row, a noisy key in between (reset), an empty Enter, a read too long for 4 bytes
     stream = [*_typed(decimal), (1, 57, 1), *_typed(""), *_typed("99999999999"), *_typed(decimal)]
     assert tokens_from_events(stream) == ["pcsc:04A1B2C3", "pcsc:04A1B2C3"]
+
+
+def test_a_keyboard_wedge_reader_says_whether_its_device_is_there(tmp_path):
+    """HidReader on a real path: missing (unplugged) is "absent"; a file that is no input device (or one it
+    may not open) is "error"; what readers_state makes of them for the kiosk's status."""
+    import time
+
+    from kiosk.hardware.hid import HidReader
+    from kiosk.hardware.reader import readers_state
+
+    missing = HidReader(str(tmp_path / "fidelio-hid-reader"))
+    not_input = HidReader("/dev/null", name="wedge")
+    simulated = SimulatedReader()
+    assert missing.health == "starting"
+    for reader in (missing, not_input):
+        reader.start(lambda _event: None)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "starting" in (missing.health, not_input.health):
+            time.sleep(0.02)
+        assert (missing.health, not_input.health) == ("absent", "error")
+        assert readers_state([missing, not_input, simulated]) == "absent: hid; error: wedge; ok: simulated"
+        assert readers_state([simulated]) == "ok: simulated" and readers_state([]) == "none"
+    finally:
+        for reader in (missing, not_input):
+            reader.stop()

@@ -59,7 +59,7 @@ def test_tap_rest_remove_and_a_second_card(reader, port):
     assert token7 == "pcsc:04A1B2C3D4E5F6"  # what the PC/SC reader gives for this card
     assert kinds(events) == [("presented", token7), ("removed", token7), ("presented", token4),
                              ("removed", token4)]  # fmt: skip
-    assert {e.reader for e in events} == {"nfc"} and r.errors == 0 and r.opened == 1
+    assert {e.reader for e in events} == {"nfc"} and r.errors == 0 and r.opened == 1 and r.health == "ok"
 
 
 @pytest.mark.parametrize("with_card", [False, True])
@@ -101,6 +101,7 @@ def test_a_missing_device_is_retried_without_end():
     try:
         assert wait_until(lambda: r.errors >= 3, 5)
         assert events == [] and r.opened == 0 and r._thread is not None and r._thread.is_alive()
+        assert r.health == "absent"
     finally:
         started = time.monotonic()
         r.stop()

@@ -65,11 +65,14 @@ def test_two_cards_in_a_row(reader):
 
 def test_the_reader_survives_pcscd_restarting(reader, pcscd):
     r, events = reader
+    assert wait_until(lambda: r.health == "ok", 5)
     pcscd.kill()
     assert wait_until(lambda: r.errors > 0, 10), "the loop never noticed pcscd was gone"
+    assert r.health == "error"  # said in the kiosk's status and on the staff screen
     pcscd.start()
     card = VirtualCard(bytes.fromhex("DEADBEEF"))
     assert wait_until(lambda: ("presented", "pcsc:DEADBEEF") in kinds(events), 10)
+    assert r.health == "ok"
     card.remove()
     assert r._thread is not None and r._thread.is_alive()
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from kiosk.hardware.pcsc import PcscReader
-from kiosk.hardware.reader import CardEvent
+from kiosk.hardware.reader import CardEvent, readers_state
 from kiosk.hardware.vpcd_card import VirtualCard
 from tests.support import Pcscd, VpcdReader, wait_until
 
@@ -91,7 +91,10 @@ def test_no_reader_at_all_then_one(reader, pcscd):
     assert wait_until(lambda: ("removed", "pcsc:11223344", RIGHT) in seen(events), 10)
     time.sleep(0.3)
     assert r._debouncers == {} and r._thread is not None and r._thread.is_alive()
+    assert wait_until(lambda: r.health == "absent", 5)  # pcscd up, no reader plugged in
+    assert readers_state([r]) == "absent: pcsc"
     pcscd.restart(COUNTER)
     card = VirtualCard(bytes.fromhex("11223344"), COUNTER.port + 1)
     assert wait_until(lambda: seen(events).count(("presented", "pcsc:11223344", RIGHT)) == 2, 10)
+    assert r.health == "ok" and readers_state([r]) == "ok: pcsc"
     card.remove()

@@ -16,7 +16,9 @@ import pytest
 from fidelio.contract import uuid7
 from kiosk.app import build_kiosk
 from kiosk.config import parse_kiosk_config
+from kiosk.hardware.pcsc import PcscReader
 from kiosk.hardware.printer import PrinterState, VoucherSpool
+from kiosk.hardware.reader import readers_state, readers_text
 from kiosk.hardware.simulated_printer import SimulatedPrinter
 from kiosk.hardware.voucher_layout import voucher_layout
 from kiosk.headless import HeadlessLoop
@@ -34,6 +36,7 @@ from kiosk.session.model import (
     Screen,
     SessionSettings,
     ShowRewards,
+    Words,
 )
 from tests.support import HubHarness, running_hub, wait_until
 
@@ -308,3 +311,19 @@ def test_the_headless_kiosk_tells_systemd_it_is_ready_and_feeds_the_watchdog(tmp
     statuses = [m for m in got if m.startswith("STATUS=")]
     assert statuses[0].startswith("STATUS=busy: ") and statuses[-1] == "STATUS=idle: attract screen"
     assert next(m for m in got if m.startswith("READY=1")) == "READY=1\nSTATUS=idle: attract screen"
+
+
+def test_a_reader_unplugged_reaches_the_staff_screen_and_the_kiosk_status(kiosk: Kiosk):
+    """The readers' health is asked at each device poll: the staff screen and the retained status (what
+    the hub's kiosks page shows) follow it."""
+    reader = PcscReader()  # its health as its loop would set it; not started
+    reader.health = "ok"
+    kiosk.presenter.readers_state = lambda: readers_state([reader])
+    kiosk.presenter.readers_text = lambda: readers_text([reader])
+    kiosk.presenter.start_polling(every=0.05)
+    assert kiosk.watch.wait(lambda v: v.staff.reader == "ok: pcsc", 5)
+    reader.health = "absent"
+    shown = kiosk.watch.wait(lambda v: v.staff.reader == "absent: pcsc", 5)
+    assert shown is not None and shown.staff.reader_text == Words("débranché (pcsc)", "unplugged (pcsc)")
+    assert wait_until(lambda: kiosk.link._devices.get("reader") == "absent: pcsc", 5)
+    assert b'"reader":"absent: pcsc"' in kiosk.link._status_payload("online")

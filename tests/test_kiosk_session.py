@@ -855,8 +855,9 @@ def test_staff_reprint_needs_a_voucher_and_devices_are_shown(hub: RealHub) -> No
     assert rig.do(StaffReprint()) == [] and rig.view.message == notices.STAFF_NOTHING_TO_REPRINT
     rig.do(PrintFinished("ANY"))
     assert rig.do(StaffReprint()) == [ReprintLast()]
-    rig.do(DevicesChanged("absent", "ready"))
-    assert rig.view.staff.reader == "absent" and rig.view.staff.printer_text is None
+    rig.do(DevicesChanged("absent: pcsc", "ready", None, Words("débranché (pcsc)", "unplugged (pcsc)")))
+    assert rig.view.staff.reader == "absent: pcsc" and rig.view.staff.printer_text is None
+    assert rig.view.staff.reader_text == Words("débranché (pcsc)", "unplugged (pcsc)")
     assert rig.view.screen is Screen.STAFF
 
 

@@ -38,7 +38,7 @@ def test_the_page_shows_what_each_kiosk_reports(page: Page, hub: WebHub):
     comptoir = hub.harness.kiosk("comptoir")
     terrasse = hub.harness.kiosk("terrasse")
     status = comptoir.topics.kiosk_status("comptoir")
-    comptoir.client.publish(status, dumps({"state": "online", "queue": 3, "reader": "ok", "printer": "paper_out"}),
+    comptoir.client.publish(status, dumps({"state": "online", "queue": 3, "reader": "absent: pcsc; ok: hid", "printer": "paper_out"}),
                             qos=1, retain=True).wait_for_publish(5)  # fmt: skip
     terrasse.close()  # says "offline" (retained) and leaves
     assert wait_until(lambda: board(hub).get("comptoir", {}).get("status", {}).get("queue") == 3)
@@ -48,7 +48,9 @@ def test_the_page_shows_what_each_kiosk_reports(page: Page, hub: WebHub):
     expect(row).to_have_attribute("data-state", "online")
     expect(row).to_contain_text("en ligne")
     expect(row.locator("td").nth(2)).to_have_text("3")
-    expect(row).to_contain_text("paper_out")
+    expect(row.locator("td.printer")).to_have_text("plus de papier")
+    expect(row.locator("td.reader")).to_have_text("débranché (pcsc); en service (hid)")
+    expect(row.locator("td.reader")).to_have_attribute("data-reader", "absent: pcsc; ok: hid")
     expect(page.locator("tr[data-kiosk=terrasse]")).to_contain_text("hors ligne")
     expect(page.locator("#add-kiosk")).to_have_count(0)
     expect(page.locator("button.revoke")).to_have_count(0)

@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hub.broker import BrokerError, kiosk_add, kiosk_list, kiosk_revoke
 from hub.web.context import WebContext
-from hub.web.i18n import text
+from hub.web.i18n import has, text
 from hub.web.security import Cookies, actor, check_csrf, require
 
 PROVISION_TTL_S = 600
@@ -63,6 +63,29 @@ def qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+def reader_words(value: object, lang: str) -> str:
+    """The status's `reader` ("ok: pcsc", "absent: pcsc; ok: hid", kiosk/hardware/reader.py) in words."""
+    if not isinstance(value, str) or not value:
+        return "—"
+    if value == "none":
+        return text("kiosks.reader.none", lang)
+    parts = []
+    for part in value.split("; "):
+        state, _, names = part.partition(": ")
+        key = f"kiosks.reader.{state}"
+        label = text(key, lang) if has(key) else state
+        parts.append(f"{label} ({names})" if names else label)
+    return "; ".join(parts)
+
+
+def printer_words(value: object, lang: str) -> str:
+    """The status's `printer` (a PrinterState value, kiosk/hardware/printer.py) in words."""
+    if not isinstance(value, str) or not value:
+        return "—"
+    key = f"kiosks.printer.{value}"
+    return text(key, lang) if has(key) else value
+
+
 def kiosk_rows(ctx: WebContext) -> list[dict[str, Any]]:
     """Every kiosk of the registry, with its last status (state: online | offline | lost | unknown)."""
     assert ctx.data is not None
@@ -83,7 +106,10 @@ def add_kiosk_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, render
 
     def page(request: Request, session: Any, status: int = 200, **values: Any) -> Response:
         values = {"added": None, "error": None, "revoked": "", **values}
-        return render(request, "kiosks.html", status, session=session, kiosks=kiosk_rows(ctx), **values)
+        lang = lang_of(request)
+        return render(request, "kiosks.html", status, session=session, kiosks=kiosk_rows(ctx),
+                      reader_words=lambda v: reader_words(v, lang), printer_words=lambda v: printer_words(v, lang),
+                      **values)  # fmt: skip
 
     @router.get("/kiosks")
     def kiosks(request: Request, revoked: str = "") -> Response:

@@ -8,13 +8,14 @@ reader cannot say when a card leaves, so each read is a tap: presented then remo
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 
 from kiosk.hardware.cards import CardTokenError, hid_token
-from kiosk.hardware.reader import CardEvent
+from kiosk.hardware.reader import READER_ABSENT, READER_ERROR, READER_OK, READER_STARTING, CardEvent
 
 log = logging.getLogger(__name__)
 EV_KEY = 1
@@ -76,6 +77,7 @@ class HidReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._device: object | None = None
+        self.health = READER_STARTING
 
     def start(self, on_event: Callable[[CardEvent], None]) -> None:
         self._thread = threading.Thread(target=self._loop, args=(on_event,), daemon=True, name="reader-hid")
@@ -96,6 +98,7 @@ class HidReader:
                 device = evdev.InputDevice(self.device_path)
                 self._device = device
                 device.grab()  # the digits must never reach the touchscreen UI
+                self.health = READER_OK
                 decoder = HidKeyDecoder()
                 for ev in device.read_loop():
                     typed = decoder.feed(ev.type, ev.code, ev.value)
@@ -110,5 +113,7 @@ class HidReader:
                     on_event(CardEvent("presented", token, self.name, now))
                     on_event(CardEvent("removed", token, self.name, now))
             except OSError as exc:  # unplugged: wait for it to come back
+                gone = exc.errno in (errno.ENODEV, errno.ENOENT)
+                self.health = READER_ABSENT if gone else READER_ERROR  # EACCES: not in the input group
                 log.warning("HID reader unavailable", extra={"device": self.device_path, "error": str(exc)})
                 self._stop.wait(1.0)

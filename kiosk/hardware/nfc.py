@@ -19,7 +19,14 @@ import time
 from collections.abc import Callable
 
 from kiosk.hardware.cards import card_token
-from kiosk.hardware.reader import CardEvent, TapDebouncer
+from kiosk.hardware.reader import (
+    READER_ABSENT,
+    READER_ERROR,
+    READER_OK,
+    READER_STARTING,
+    CardEvent,
+    TapDebouncer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,7 @@ class NfcReader:
         self._clf: object | None = None  # the open ContactlessFrontend, for the doctor and the tests
         self.opened = 0  # times the device was opened: 1, plus one per recovery
         self.errors = 0  # errors survived (device missing, unplugged, busy)
+        self.health = READER_STARTING
 
     def start(self, on_event: Callable[[CardEvent], None]) -> None:
         self._stop.clear()
@@ -72,6 +80,7 @@ class NfcReader:
                     raise OSError(errno.ENODEV, f"no NFC reader on {self.device!r}")
                 self._clf = clf
                 self.opened += 1
+                self.health = READER_OK
                 while not self._stop.is_set():
                     target = clf.sense(nfc.clf.RemoteTarget("106A"))
                     uid = bytes(target.sdd_res) if target is not None and target.sdd_res else b""
@@ -81,6 +90,8 @@ class NfcReader:
             # cannot be seen any more and the device is opened again.
             except Exception as exc:
                 self.errors += 1
+                gone = isinstance(exc, OSError) and exc.errno in (errno.ENODEV, errno.ENOENT)
+                self.health = READER_ABSENT if gone else READER_ERROR
                 see(None)
                 log.warning("NFC reader error; retrying", extra={"device": self.device, "error": str(exc)})
                 self._stop.wait(self._retry)

@@ -16,7 +16,14 @@ import time
 from collections.abc import Callable
 
 from kiosk.hardware.cards import card_token
-from kiosk.hardware.reader import CardEvent, TapDebouncer
+from kiosk.hardware.reader import (
+    READER_ABSENT,
+    READER_ERROR,
+    READER_OK,
+    READER_STARTING,
+    CardEvent,
+    TapDebouncer,
+)
 
 log = logging.getLogger(__name__)
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
@@ -47,6 +54,7 @@ class PcscReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors = 0  # PC/SC errors survived (pcscd restarts, unplugged readers)
+        self.health = READER_STARTING
 
     def start(self, on_event: Callable[[CardEvent], None]) -> None:
         self._stop.clear()
@@ -74,10 +82,12 @@ class PcscReader:
                 for gone in set(self._debouncers) - set(seen):  # unplugged: its card is gone too
                     for event in self._debouncers.pop(gone).see(None, time.monotonic()):
                         on_event(event)
+                self.health = READER_OK if seen else READER_ABSENT
             # pcscd restarting or gone (pyscard raises EstablishContextException, not a SmartcardException),
             # a reader unplugged mid-read: the round ends, the loop lives on.
             except Exception as exc:
                 self.errors += 1
+                self.health = READER_ERROR  # pcscd gone or failing (no reader at all is an empty list)
                 log.warning("PC/SC error; retrying", extra={"error": str(exc)})
                 self._stop.wait(0.5)
                 continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -21,13 +21,51 @@ class CardEvent:
     at: float  # time.monotonic() of the reading: for latency, never for validity (the hub decides)
 
 
+#: what a reader says of itself (its `health`), set by its own loop
+READER_OK, READER_STARTING, READER_ABSENT, READER_ERROR = "ok", "starting", "absent", "error"
+
+
 class CardReader(Protocol):
     name: str
+    #: READER_OK once it can see a card; READER_ABSENT when its device is not there (unplugged, no
+    #: reader for pcscd); READER_ERROR when the device or its daemon fails (pcscd down, no permission)
+    health: str
 
     def start(self, on_event: Callable[[CardEvent], None]) -> None:
         """Begin reporting cards to `on_event` (from the reader's own thread)."""
 
     def stop(self) -> None: ...
+
+
+def readers_state(readers: Sequence[CardReader]) -> str:
+    """The kiosk status's `reader` field: "ok: pcsc, hid" while all work, else each one's state
+    ("absent: pcsc; ok: hid"), "none" without any reader."""
+    if not readers:
+        return "none"
+    if all(r.health == READER_OK for r in readers):
+        return "ok: " + ", ".join(r.name for r in readers)
+    return "; ".join(f"{r.health}: {r.name}" for r in readers)
+
+
+#: each health in words, for the staff screen (FR, EN)
+HEALTH_TEXT: dict[str, tuple[str, str]] = {
+    READER_OK: ("en service", "working"),
+    READER_STARTING: ("démarrage", "starting"),
+    READER_ABSENT: ("débranché", "unplugged"),
+    READER_ERROR: ("en panne", "failing"),
+}
+
+
+def readers_text(readers: Sequence[CardReader]) -> tuple[str, str]:
+    """`readers_state` in words (FR, EN): "débranché (pcsc) ; en service (hid)"."""
+    if not readers:
+        return ("aucun lecteur configuré", "no reader configured")
+    fr, en = zip(*(HEALTH_TEXT.get(r.health, (r.health, r.health)) for r in readers), strict=True)
+    names = [r.name for r in readers]
+    return (
+        " ; ".join(f"{w} ({n})" for w, n in zip(fr, names, strict=True)),
+        "; ".join(f"{w} ({n})" for w, n in zip(en, names, strict=True)),
+    )
 
 
 class TapDebouncer:
@@ -54,6 +92,7 @@ class SimulatedReader:
 
     def __init__(self, name: str = "simulated") -> None:
         self.name = name
+        self.health = READER_OK
         self._debouncer = TapDebouncer(name)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._on_event: Callable[[CardEvent], None] | None = None

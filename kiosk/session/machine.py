@@ -301,6 +301,7 @@ class Session:
                     reader=str(event.reader),
                     printer=str(event.printer),
                     printer_text=event.printer_text if isinstance(event.printer_text, Words) else None,
+                    reader_text=event.reader_text if isinstance(event.reader_text, Words) else None,
                 )
                 self._set(staff=staff)
             case SubmitFailed():

@@ -94,6 +94,7 @@ class StaffView:
     reader: str = "unknown"  # reader state as the adapters report it ("ok", "absent", ...)
     printer: str = "unknown"  # PrinterState value ("ready", "paper_out", ...)
     printer_text: Words | None = None
+    reader_text: Words | None = None
     last_voucher: bool = False  # a voucher exists to reprint
 
 
@@ -166,6 +167,7 @@ class DevicesChanged:
     reader: str
     printer: str
     printer_text: Words | None = None
+    reader_text: Words | None = None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,10 @@ class StaffMenuPart:
         rows = (
             (_("Hub"), hub),
             (_("Waiting to send"), queue),
-            (_("Card reader"), staff.reader),
+            (
+                _("Card reader"),
+                staff.reader_text(view.lang) if staff.reader_text is not None else staff.reader,
+            ),
             (_("Printer"), printer),
         )
         for i, (label, value) in enumerate(rows):
