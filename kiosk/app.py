@@ -93,7 +93,7 @@ def build_kiosk(config: KioskConfig) -> KioskRuntime:
         new_id=uuid7,
     )
     outbox = Outbox(store / "outbox.sqlite")
-    cache = MemberCache(store / "members.sqlite")
+    cache = MemberCache(store / "members.sqlite", keep_days=config.storage.member_cache_days)
     spool = VoucherSpool(store / "vouchers.sqlite")
     _private(store / "outbox.sqlite", store / "members.sqlite", store / "vouchers.sqlite")
     printer = build_printer(config.hardware)

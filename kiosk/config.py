@@ -98,6 +98,8 @@ def default_storage_dir() -> Path:
 
 class StorageConfig(_Strict):
     dir: Path = Field(default_factory=default_storage_dir)
+    #: days a member's copy (first name, balances) is kept for offline taps without the hub refreshing it
+    member_cache_days: int = Field(default=90, ge=1, le=3660)
 
 
 class KioskConfig(_Strict):

@@ -242,3 +242,24 @@ def test_forget_drops_a_card(tmp_path: Path):
     cache.forget("pcsc:04A1B2C3")
     assert cache.get("pcsc:04A1B2C3") is None and len(cache) == 0
     cache.close()
+
+
+def test_a_copy_the_hub_has_not_refreshed_for_keep_days_is_dropped(tmp_path: Path):
+    """Retention by hub time (the newest copy's), not by the kiosk's clock: a member erased on the hub who
+    never taps again does not stay on the kiosk for good; what is dropped is overwritten in the file."""
+    cache = MemberCache(tmp_path / "cache.sqlite", keep_days=90)
+    gone, kept = "pcsc:0A000001", "pcsc:0A000002"
+    named = {**member(5), "display_name": "Anaïs-Oubliée"}
+    assert cache.put(gone, named, "2026-01-01T10:00:00Z")
+    assert cache.put(kept, member(7), "2026-03-01T10:00:00Z")
+    assert cache.put("pcsc:0A000003", member(1), "2026-03-31T10:00:00Z")  # 89 days after the first copy
+    assert cache.get(gone) is not None and len(cache) == 3
+    assert cache.put("pcsc:0A000004", member(1), "2026-04-02T10:00:00Z")  # now 91 days: dropped
+    assert cache.get(gone) is None and cache.get(kept) is not None and len(cache) == 3
+    cache.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cache.sqlite"))
+    assert "Anaïs-Oubliée".encode() not in raw
+    reopened = MemberCache(tmp_path / "cache.sqlite", keep_days=30)  # newest copy read back from the file
+    assert reopened.put("pcsc:0A000005", member(1), "2026-04-02T10:00:01Z")
+    assert reopened.get(kept) is None and len(reopened) == 3
+    reopened.close()

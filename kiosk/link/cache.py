@@ -6,6 +6,11 @@ balances. Bounded: the `max_cards` most recently written cards are kept, older o
 
 SQLite, WAL, `synchronous=NORMAL`: a power cut may lose the last copies (they come back with the next
 reply), never the file. Thread-safe (one lock around the one connection).
+
+Personal data (the first name) is kept no longer than it is useful offline: a copy the hub has not
+refreshed for `keep_days` (hub time: the newest copy's, never the kiosk's clock, which a Pi without an RTC
+cannot vouch for) is dropped, and so is a card the hub answers `unknown_card` for (an erased member);
+deleted rows are overwritten in the file (`secure_delete`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from kiosk.session.model import CachedMember
 log = logging.getLogger("fidelio.kiosk.cache")
 
 MAX_CARDS = 50_000
+KEEP_DAYS = 90
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS members (
     card TEXT PRIMARY KEY,
@@ -33,7 +39,11 @@ CREATE TABLE IF NOT EXISTS members (
     written INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS members_written ON members (written);
+CREATE INDEX IF NOT EXISTS members_at ON members (at_key);
 """
+
+
+_KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 def hub_time_key(at: str) -> str:
@@ -41,18 +51,24 @@ def hub_time_key(at: str) -> str:
     parsed = datetime.fromisoformat(at)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return parsed.astimezone(UTC).strftime(_KEY_FORMAT)
+
+
+def _days_before(key: str, days: int) -> str:
+    return (datetime.strptime(key, _KEY_FORMAT) - timedelta(days=days)).strftime(_KEY_FORMAT)
 
 
 class MemberCache:
-    def __init__(self, path: Path | str, max_cards: int = MAX_CARDS) -> None:
+    def __init__(self, path: Path | str, max_cards: int = MAX_CARDS, keep_days: int = KEEP_DAYS) -> None:
         self.path = Path(path)
         self.max_cards = max_cards
+        self.keep_days = keep_days
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = self._open()
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM members").fetchone()[0])
         self._written = int(self._conn.execute("SELECT COALESCE(MAX(written), 0) FROM members").fetchone()[0])
+        self._newest: str = self._conn.execute("SELECT COALESCE(MAX(at_key), '') FROM members").fetchone()[0]
         with self._lock:
             self._prune()
 
@@ -73,6 +89,7 @@ class MemberCache:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=ON")  # a dropped copy's first name is not left in free pages
         return conn
 
     def put(self, card: str, member: dict[str, Any], seen_at: str) -> bool:
@@ -108,6 +125,7 @@ class MemberCache:
         if row is not None and row[0] > key:
             return 0  # we hold a later copy
         self._written += 1
+        self._newest = max(self._newest, key)
         if row is None:
             self._conn.execute(
                 "INSERT INTO members (card, member, seen_at, at_key, written) VALUES (?, ?, ?, ?, ?)",
@@ -122,6 +140,11 @@ class MemberCache:
         return 1
 
     def _prune(self) -> None:
+        if self._newest:
+            cur = self._conn.execute(
+                "DELETE FROM members WHERE at_key < ?", (_days_before(self._newest, self.keep_days),)
+            )
+            self._count -= max(cur.rowcount, 0)
         excess = self._count - self.max_cards
         if excess > 0:
             self._conn.execute(
