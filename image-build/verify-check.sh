@@ -33,7 +33,7 @@ role="$(cat /data/fidelio/role 2>/dev/null)"
 check "role $role" test -n "$role"
 check "status ok" "$PY" -c 'import json, sys; sys.exit(not json.load(open("/data/fidelio/status.json"))["ok"])'
 sed 's/^/FIDELIO-CHECK status: /' /data/fidelio/status.json
-check "boot partition clean" bash -c '! ls /boot/firmware/fidelio-kiosk.toml /boot/firmware/fidelio-hub.toml /boot/firmware/wifi.toml 2>/dev/null | grep -q .'
+check "boot partition clean" bash -c '! ls /boot/firmware/fidelio-kiosk.toml /boot/firmware/fidelio-hub.toml /boot/firmware/wifi.toml /boot/firmware/authorized_keys 2>/dev/null | grep -q .'
 check "data partition" bash -c '[ "$(findmnt -n -o SOURCE /data)" = "$(blkid -L fidelio-data)" ]'
 # the rest of the disk, after the root partition (verify.sh leaves 2 GiB free; the root takes half)
 check "data partition 1 GiB" bash -c '[ "$(lsblk -b -n -o SIZE "$(blkid -L fidelio-data)")" -gt 1000000000 ]'
@@ -131,6 +131,23 @@ elif [ "$role" = kiosk ]; then
   journalctl -u fidelio-kiosk --no-pager -o cat | tail -5 | sed 's/^/FIDELIO-CHECK journal: /'
 fi
 check "update timer" systemctl is-enabled -q fidelio-update.timer
+if [ "$role" = hub ]; then
+  # the maintainer's key from the boot partition (authorized_keys): it logs in, nothing else does
+  maint() { # maint USER COMMAND...: one SSH login with the maintainer's key
+    local user="$1"; shift
+    ssh -i /var/lib/fidelio-verify/maint-key -o BatchMode=yes -o StrictHostKeyChecking=accept-new \
+      -o UserKnownHostsFile=/tmp/known_hosts -o ConnectTimeout=60 "$user@localhost" "$@"
+  }
+  export -f maint
+  wait_for 180 active ssh.service
+  check "ssh key login" bash -c '[ "$(maint fidelio-admin id -un)" = fidelio-admin ]'
+  check "ssh keys only" bash -c 'sshd -T | grep -qx "passwordauthentication no" && sshd -T | grep -qx "kbdinteractiveauthentication no"'
+  check "ssh root refused" bash -c '! maint root true'
+  check "ssh maintainer sudo" bash -c '[ "$(maint fidelio-admin sudo -n id -u)" = 0 ]'
+  for key in /etc/ssh/ssh_host_*_key.pub; do echo "FIDELIO-CHECK host key: $(ssh-keygen -lf "$key")"; done
+else
+  check "ssh off" bash -c '! systemctl is-enabled -q ssh.service && ! systemctl is-active -q ssh.service'
+fi
 for unit in $(systemctl list-units --failed --plain --no-legend | awk '{print $1}'); do
   echo "FIDELIO-CHECK failed unit: $unit"
 done

@@ -115,6 +115,9 @@ house, key, out = map(Path, sys.argv[1:4])
 print("\n".join(verification_bundles(house, key, out, platform="linux_aarch64", python="3.11")))
 PY
 chmod 0644 "$ROOT"/var/lib/fidelio-verify/*
+# A maintainer's SSH key (made in the root, by its own ssh-keygen): its public half goes on the hub's boot
+# partition as authorized_keys, its private half stays in the root for the check to log in with.
+chroot "$ROOT" ssh-keygen -q -t ed25519 -N '' -C verify-maintainer -f /var/lib/fidelio-verify/maint-key
 sed 's/^/verify:   /' "$ROOT/var/lib/fidelio-verify/bundles.txt"
 # What Raspberry Pi OS has and minbase lacks: the boot partition's mount point (the Pi's firmware
 # partition) and a console on the VM's serial port.
@@ -211,6 +214,7 @@ mkdir -p "$WORK/boot-hub"
 printf 'shop = "boulangerie-verif"\nprogram = "bakery"\nkiosks = ["comptoir"]\n[admin]\nname = "marie"\npassword = "pain-au-chocolat"\n' \
   >"$WORK/boot-hub/fidelio-hub.toml"
 printf 'ssid = "Boulangerie"\npsk = "croissant-2026"\ncountry = "FR"\n' >"$WORK/boot-hub/wifi.toml"
+cp "$ROOT/var/lib/fidelio-verify/maint-key.pub" "$WORK/boot-hub/authorized_keys"
 make_disk "$WORK/hub.img" "$WORK/boot-hub"
 say "boot 1 (hub)"
 boot_vm "$WORK/hub.img" "$WORK/hub-console.log"
@@ -220,7 +224,8 @@ expect "$WORK/hub-check.log" "role hub" "status ok" "boot partition clean" "data
   "data partition 1 GiB" "wifi keyfile 0600" "fidelio-mosquitto active" "fidelio-hub active" \
   "kiosk answered" "watchdog restarted fidelio-hub" "kiosk update endpoint" "update installed" "update hub active" \
   "kiosk answered after update" "update rolled back" "update hub active after rollback" \
-  "kiosk answered after rollback" "hub ledger sound" "backup timer" "update timer" || failed=1
+  "kiosk answered after rollback" "hub ledger sound" "backup timer" "update timer" "ssh key login" \
+  "ssh keys only" "ssh root refused" "ssh maintainer sudo" || failed=1
 
 # The kiosk's file the hub wrote on its boot partition.
 mcopy -i "$WORK/hub.img@@4M" ::/fidelio-kiosks/comptoir.toml "$WORK/comptoir.toml" 2>/dev/null || true
@@ -236,7 +241,7 @@ if [ -s "$WORK/comptoir.toml" ]; then
   report "$WORK/kiosk.img" "$WORK/kiosk-check.log"
   expect "$WORK/kiosk-check.log" "role kiosk" "status ok" "boot partition clean" "data partition" \
     "data partition 1 GiB" "kiosk credentials 0600 kiosk" "fidelio-kiosk active" "kiosk app running" \
-    "kiosk app stays up" "update timer" || failed=1
+    "kiosk app stays up" "update timer" "ssh off" || failed=1
 else
   say "MISSING the hub did not write fidelio-kiosks/comptoir.toml"
   failed=1

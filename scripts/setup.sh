@@ -14,13 +14,14 @@ cd "$(dirname "$0")/.."
 # libraries SDL loads, mtdev (Kivy's input layer loads it); xvfb: the UI tests run the real app on it.
 # The appliance: systemd-analyze checks the units (verify, security), shellcheck the image's scripts.
 # libxtst6: the kiosk app benchmark touches the screen through the X server (XTest), as a finger would.
+# openssh-client: ssh-keygen makes the real keys the maintenance-access tests read.
 DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certificates fonts-dejavu-core
   pcscd swig libpcsclite-dev gcc python3-dev
   vsmartcard-vpcd
   chromium
   xvfb libgl1 libgl1-mesa-dri libegl1 libmtdev1 libx11-6 libxext6 libxcursor1 libxi6 libxrandr2 libxss1
   systemd shellcheck
-  libxtst6)
+  libxtst6 openssh-client)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -25,11 +25,12 @@ HUB_CHECKS = (
     "fidelio-mosquitto active", "fidelio-hub active", "kiosk answered", "watchdog restarted fidelio-hub",
     "kiosk update endpoint", "update installed", "update hub active", "kiosk answered after update", "update rolled back",
     "update hub active after rollback", "kiosk answered after rollback", "hub ledger sound", "backup timer",
-    "update timer",
+    "update timer", "ssh key login", "ssh keys only", "ssh root refused",
+    "ssh maintainer sudo",
 )  # fmt: skip
 KIOSK_CHECKS = (
     "role kiosk", "status ok", "boot partition clean", "data partition", "kiosk credentials 0600 kiosk",
-    "fidelio-kiosk active", "kiosk app running", "kiosk app stays up", "update timer",
+    "fidelio-kiosk active", "kiosk app running", "kiosk app stays up", "update timer", "ssh off",
 )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import grp
 import pwd
 import subprocess
 import sys
+from pathlib import Path
 from typing import Protocol
 
 
@@ -24,6 +25,10 @@ class Actions(Protocol):
 
     def ids(self, user: str) -> tuple[int, int]:
         """The uid and gid of a system user."""
+        ...
+
+    def ssh_host_keys(self, root: Path) -> None:
+        """Make this device's own SSH host keys under `root`/etc/ssh (none is baked into the image)."""
         ...
 
 
@@ -63,3 +68,7 @@ class SystemActions:
     def ids(self, user: str) -> tuple[int, int]:
         entry = pwd.getpwnam(user)
         return entry.pw_uid, grp.getgrgid(entry.pw_gid).gr_gid
+
+    def ssh_host_keys(self, root: Path) -> None:
+        (root / "etc/ssh").mkdir(parents=True, exist_ok=True)
+        _run(["ssh-keygen", "-A", "-f", str(root)])

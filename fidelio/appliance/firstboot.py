@@ -6,6 +6,8 @@
 - `fidelio-hub.toml` (fidelio/appliance/hubfile.py): `fidelio-hub --data /data/hub init --shop ID ...`,
   the hub's files given to its user (the broker's stay root:mosquitto); the hub's services enabled.
 - `wifi.toml` (fidelio/appliance/wifi.py): NetworkManager's keyfile, root 0600.
+- `authorized_keys` (fidelio/appliance/ssh.py): the maintainers' SSH keys; sshd turned on, keys only, for
+  the admin account only, with host keys made on this device; an empty file turns SSH off again.
 
 Every file read is removed from the boot partition (a FAT file system anyone can read on a PC), after its
 content is safe on /data; a bad file is kept for diagnosis in /data/fidelio/rejected (root, 0600). A
@@ -35,9 +37,18 @@ from fidelio.appliance.layout import (
     KIOSK_UNITS,
     KIOSK_USER,
     KIOSKS_DIR,
+    SSH_FILE,
+    SSH_UNITS,
     WIFI_FILE,
     Layout,
     only_in,
+)
+from fidelio.appliance.ssh import (
+    ADMIN_USER,
+    SSHD_DROPIN,
+    SshKeyError,
+    authorized_keys_text,
+    parse_authorized_keys,
 )
 from fidelio.appliance.status import Status, issue_text, write_text_atomic
 from fidelio.appliance.wifi import WifiError, country_modprobe, nm_keyfile, parse_wifi
@@ -137,6 +148,36 @@ def apply_wifi(run: Run, source: Path) -> None:
     run.steps.append(
         f"Wi-Fi « {wifi.ssid} » ({wifi.country}) configuré / Wi-Fi '{wifi.ssid}' ({wifi.country}) set up"
     )
+    _remove_from_boot(run, source)
+
+
+def apply_ssh(run: Run, source: Path) -> None:
+    text = _read(run, source)
+    if text is None:
+        return
+    try:
+        keys = parse_authorized_keys(text)
+    except SshKeyError as exc:
+        run.errors.append(str(exc))
+        _reject(run, source, text)
+        return
+    layout = run.layout
+    if not keys:
+        layout.authorized_keys(ADMIN_USER).unlink(missing_ok=True)
+        layout.sshd_dropin.unlink(missing_ok=True)
+        run.actions.disable(list(SSH_UNITS))
+        run.steps.append("accès SSH fermé (au prochain démarrage) / SSH access closed (from the next start)")
+    else:
+        write_text_atomic(layout.authorized_keys(ADMIN_USER), authorized_keys_text(keys), 0o644)
+        write_text_atomic(layout.sshd_dropin, SSHD_DROPIN, 0o644)
+        run.actions.ssh_host_keys(layout.root)
+        run.actions.enable(list(SSH_UNITS))
+        run.to_start.extend(SSH_UNITS)
+        prints = ", ".join(key.fingerprint() for key in keys)
+        run.steps.append(
+            f"accès SSH de maintenance pour « {ADMIN_USER} », par clé seulement : {prints} / "
+            f"maintenance SSH access for '{ADMIN_USER}', keys only: {prints}"
+        )
     _remove_from_boot(run, source)
 
 
@@ -311,10 +352,12 @@ def _error_title(role: str | None) -> tuple[str, str]:
 def run_firstboot(layout: Layout, actions: Actions, now: datetime | None = None) -> Status:
     run = Run(layout, actions)
     layout.state.mkdir(parents=True, exist_ok=True, mode=0o755)
-    present = {name: layout.on_boot(name) for name in (KIOSK_FILE, HUB_FILE, WIFI_FILE)}
+    present = {name: layout.on_boot(name) for name in (KIOSK_FILE, HUB_FILE, WIFI_FILE, SSH_FILE)}
     present = {name: path for name, path in present.items() if path.is_file()}
     if WIFI_FILE in present:
         apply_wifi(run, present[WIFI_FILE])
+    if SSH_FILE in present:
+        apply_ssh(run, present[SSH_FILE])
     if KIOSK_FILE in present and HUB_FILE in present:
         run.errors.append(
             f"{KIOSK_FILE} et {HUB_FILE} sont tous deux présents : une carte est soit une borne, soit un hub / "
@@ -326,10 +369,15 @@ def run_firstboot(layout: Layout, actions: Actions, now: datetime | None = None)
         apply_kiosk(run, present[KIOSK_FILE])
     elif HUB_FILE in present:
         apply_hub(run, present[HUB_FILE])
-    else:  # Wi-Fi only: the device keeps the role it had
+    else:  # Wi-Fi or SSH only: the device keeps the role it had
         run.role = layout.role.read_text().strip() if layout.role.exists() else None
     ok = not run.errors
-    title = (run.title or ("Wi-Fi configuré.", "Wi-Fi set up.")) if ok else _error_title(run.role)
+    settings = (
+        ("Wi-Fi configuré.", "Wi-Fi set up.")
+        if WIFI_FILE in present
+        else ("Réglages appliqués.", "Settings applied.")
+    )
+    title = (run.title or settings) if ok else _error_title(run.role)
     status = Status(
         ok=ok,
         role=run.role,

@@ -8,6 +8,9 @@ from pathlib import Path
 KIOSK_FILE = "fidelio-kiosk.toml"
 HUB_FILE = "fidelio-hub.toml"
 WIFI_FILE = "wifi.toml"
+#: the maintainers' SSH public keys (fidelio/appliance/ssh.py); an empty file turns SSH off again
+SSH_FILE = "authorized_keys"
+SSH_UNITS = ("ssh.service",)
 #: where a hub's first boot writes the files of the kiosks its hub file lists
 KIOSKS_DIR = "fidelio-kiosks"
 
@@ -77,6 +80,18 @@ class Layout:
     @property
     def wifi_country(self) -> Path:
         return self.root / "etc/modprobe.d/fidelio-wifi-country.conf"
+
+    @property
+    def ssh_dir(self) -> Path:
+        return self.root / "etc/ssh"
+
+    @property
+    def sshd_dropin(self) -> Path:
+        return self.ssh_dir / "sshd_config.d/fidelio.conf"
+
+    def authorized_keys(self, user: str) -> Path:
+        """sshd's AuthorizedKeysFile for `user` (in /etc: root's, out of the account's own reach)."""
+        return self.ssh_dir / "authorized_keys.d" / user
 
     @property
     def hosts(self) -> Path:

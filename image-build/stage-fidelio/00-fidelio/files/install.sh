@@ -80,10 +80,21 @@ grep -q 'LABEL=fidelio-data' /etc/fstab 2>/dev/null ||
 systemctl mask mosquitto.service
 systemctl enable fidelio-data-partition.service fidelio-firstboot.service fidelio-update-bootcheck.service NetworkManager.service \
   avahi-daemon.service pcscd.socket
-# SSH off (Raspberry Pi OS turns it on only when an `ssh` file is put on the boot partition).
+# SSH off: first boot turns it on, keys only, when the installer puts the maintainers' keys on the boot
+# partition (`authorized_keys`, fidelio/appliance/ssh.py). Raspberry Pi OS's own switch (an `ssh` file
+# turning on password logins) is masked; no host key is baked into the image (each device makes its own).
 for unit in ssh.service ssh.socket; do
   if systemctl list-unit-files "$unit" >/dev/null 2>&1; then systemctl disable "$unit" >/dev/null 2>&1 || true; fi
 done
+systemctl mask sshswitch.service >/dev/null 2>&1 || true
+rm -f /etc/ssh/ssh_host_*
+# The maintenance account (pi-gen's first user; made here on plain Debian), its password locked.
+id -u fidelio-admin >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --comment "Fidelio maintenance" fidelio-admin
+passwd --lock fidelio-admin >/dev/null
+# Its one way to root, once a maintainer's key let them in (pi-gen gives its first user the same).
+printf 'fidelio-admin ALL=(ALL) NOPASSWD: ALL\n' >/etc/sudoers.d/010_fidelio-admin
+chmod 0440 /etc/sudoers.d/010_fidelio-admin
+visudo -cq -f /etc/sudoers.d/010_fidelio-admin
 
 apt-get purge -y -qq "${BUILD_DEPS[@]}" >/dev/null
 apt-get autoremove -y -qq --purge >/dev/null
