@@ -251,20 +251,20 @@ class UpdateStore:
     ) -> dict[str, Any]:
         """Deploy `version` (it must have an imported bundle): every device moves to it on its next check."""
         self.keys()  # no trusted key: say that, not "no bundle"
-        found = self.bundles_of(version)
-        if not found:
-            raise UpdateError(
-                "unknown_version",
-                f"Aucun paquet importé pour la version « {version} » : importez-le d'abord",
-                f"No imported bundle for version '{version}': import it first",
-            )
-        target = {
-            "version": found[0].manifest.version,
-            "allow_downgrade": bool(allow_downgrade),
-            "set_at": iso(now),
-            "set_by": set_by,
-        }
-        with self._locked():
+        with self._locked():  # a bundle removed meanwhile is not deployed
+            found = self.bundles_of(version)
+            if not found:
+                raise UpdateError(
+                    "unknown_version",
+                    f"Aucun paquet importé pour la version « {version} » : importez-le d'abord",
+                    f"No imported bundle for version '{version}': import it first",
+                )
+            target = {
+                "version": found[0].manifest.version,
+                "allow_downgrade": bool(allow_downgrade),
+                "set_at": iso(now),
+                "set_by": set_by,
+            }
             write_atomic(self.target_file, json.dumps(target, indent=1) + "\n", _FILE_MODE)
         return target
 
@@ -294,11 +294,16 @@ class UpdateStore:
                 target = self.target()
             except UpdateError:
                 target = None  # an unreadable target deploys nothing
-            if (
-                row.bundle is not None
-                and target is not None
-                and Version(target["version"]) == (row.bundle.manifest.parsed_version)
-            ):
+            # by its name too: a deployed bundle that does not verify today (keys unreadable) stays
+            deployed = target is not None and (
+                row.file.startswith(f"{PRODUCT}-{target['version']}-py")
+                or (
+                    row.bundle is not None
+                    and Version(target["version"]) == row.bundle.manifest.parsed_version
+                )
+            )
+            if deployed:
+                assert target is not None
                 raise UpdateError(
                     "deployed",
                     f"La version {target['version']} est déployée : annulez le déploiement (ou déployez-en "

@@ -243,7 +243,14 @@ def test_deploy_needs_an_imported_version_and_target_for_matches_python_and_plat
         store.target_for("3.11/../..", PLATFORM)
     kept.path.write_bytes(b"damaged")  # the target's bundle damaged on disk: said, not served
     assert store.target_for(PY, PLATFORM)["error"]["code"] == "corrupt"
+    # deployed, so not removable, even while it does not verify (damaged, or the keys unreadable)
+    blind = UpdateStore(store.data_dir, keys_dir=store.data_dir / "no-keys")
+    for one in (store, blind):
+        with pytest.raises(UpdateError) as refused:
+            one.remove(kept.path.name)
+        assert refused.value.code == "deployed" and kept.path.exists()
     assert store.clear_target() == target and store.target() is None and store.clear_target() is None
+    assert store.remove(kept.path.name).file == kept.path.name and not kept.path.exists()
 
 
 def test_a_kiosks_report_is_kept_as_its_latest(store: UpdateStore):

@@ -256,10 +256,30 @@ def test_a_copy_the_hub_has_not_refreshed_for_keep_days_is_dropped(tmp_path: Pat
     assert cache.get(gone) is not None and len(cache) == 3
     assert cache.put("pcsc:0A000004", member(1), "2026-04-02T10:00:00Z")  # now 91 days: dropped
     assert cache.get(gone) is None and cache.get(kept) is not None and len(cache) == 3
-    cache.close()
+    # gone from the file and its WAL while the kiosk runs, not only once it is closed
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cache.sqlite"))
     assert "Anaïs-Oubliée".encode() not in raw
-    reopened = MemberCache(tmp_path / "cache.sqlite", keep_days=30)  # newest copy read back from the file
+    cache.close()
+    reopened = MemberCache(tmp_path / "cache.sqlite", keep_days=30)
     assert reopened.put("pcsc:0A000005", member(1), "2026-04-02T10:00:01Z")
     assert reopened.get(kept) is None and len(reopened) == 3
     reopened.close()
+
+
+def test_a_hub_clock_that_once_ran_ahead_does_not_keep_emptying_the_cache(tmp_path: Path):
+    cache = MemberCache(tmp_path / "cache.sqlite", keep_days=90)
+    assert cache.put("pcsc:0A000001", member(1), "2026-03-01T10:00:00Z")
+    assert cache.put("pcsc:0A000002", member(2), "2027-03-01T10:00:00Z")  # a year ahead, once
+    assert cache.get("pcsc:0A000001") is None  # older than that reply's time minus 90 days
+    assert cache.put("pcsc:0A000003", member(3), "2026-03-01T10:05:00Z")  # the clock right again
+    assert cache.get("pcsc:0A000003") is not None and len(cache) == 2
+    cache.close()
+
+
+def test_a_forgotten_card_is_gone_from_the_wal_too(tmp_path: Path):
+    cache = MemberCache(tmp_path / "cache.sqlite")
+    cache.put("pcsc:04A1B2C3", {**member(1), "display_name": "Zoé-Effacée"}, "2026-03-01T10:00:00Z")
+    cache.forget("pcsc:04A1B2C3")
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cache.sqlite"))
+    assert "Zoé-Effacée".encode() not in raw
+    cache.close()

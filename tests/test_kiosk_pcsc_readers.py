@@ -96,5 +96,5 @@ def test_no_reader_at_all_then_one(reader, pcscd):
     pcscd.restart(COUNTER)
     card = VirtualCard(bytes.fromhex("11223344"), COUNTER.port + 1)
     assert wait_until(lambda: seen(events).count(("presented", "pcsc:11223344", RIGHT)) == 2, 10)
-    assert r.health == "ok" and readers_state([r]) == "ok: pcsc"
+    assert wait_until(lambda: r.health == "ok", 5) and readers_state([r]) == "ok: pcsc"
     card.remove()

@@ -90,7 +90,8 @@ def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path, monkeypatch)
         'case "$1" in\n'
         '  restart) echo "Job for hub.service failed. See journalctl -xeu" >&2; exit 1 ;;\n'
         "  start) exit 0 ;;\n"
-        f"  show) n=$(wc -l <{calls}); echo ActiveState=active; echo NRestarts=$n; echo MainPID=42;"
+        f"  show) n=$(wc -l <{calls}); echo ActiveState=${{ACTIVE:-active}}; echo SubState=${{SUB:-running}};"
+        " echo NRestarts=$n; echo MainPID=42;"
         ' echo Result=exit-code; echo ExecMainStatus=3; echo "StatusText=$STATUS" ;;\n'
         "esac\n"
     )
@@ -111,3 +112,9 @@ def test_systemd_failures_are_told_in_the_units_own_terms(tmp_path, monkeypatch)
     ):
         monkeypatch.setenv("STATUS", said)
         assert services.busy("fidelio-kiosk.service") == busy
+    # a kiosk app that died on a customer's screen keeps that STATUS= in systemd: it holds nothing back
+    monkeypatch.setenv("STATUS", "busy: welcome screen")
+    for active, sub in (("failed", "failed"), ("activating", "auto-restart"), ("inactive", "dead")):
+        monkeypatch.setenv("ACTIVE", active)
+        monkeypatch.setenv("SUB", sub)
+        assert services.busy("fidelio-kiosk.service") is None

@@ -49,7 +49,7 @@ def test_the_page_shows_what_each_kiosk_reports(page: Page, hub: WebHub):
     expect(row).to_contain_text("en ligne")
     expect(row.locator("td").nth(2)).to_have_text("3")
     expect(row.locator("td.printer")).to_have_text("plus de papier")
-    expect(row.locator("td.reader")).to_have_text("débranché (pcsc); en service (hid)")
+    expect(row.locator("td.reader")).to_have_text("débranché (pcsc) ; en service (hid)")
     expect(row.locator("td.reader")).to_have_attribute("data-reader", "absent: pcsc; ok: hid")
     expect(page.locator("tr[data-kiosk=terrasse]")).to_contain_text("hors ligne")
     expect(page.locator("#add-kiosk")).to_have_count(0)

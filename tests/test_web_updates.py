@@ -112,7 +112,10 @@ def test_upload_deploy_see_the_kiosks_and_cancel(page: Page, hub: WebHub, releas
     expect(page.locator("#target")).to_contain_text("staff:ada")
     expect(row.locator(".remove-form")).to_have_count(0)  # the deployed version's bundle stays
     csrf = page.locator("#cancel-form input[name=csrf]").input_value()
-    assert page.request.post("/updates/remove", form={"csrf": csrf, "file": GOOD}).status == 409
+    assert (
+        page.request.post("/updates/remove", form={"csrf": csrf, "file": GOOD, "confirm": "yes"}).status
+        == 409
+    )
 
     kiosks = page.locator("#update-kiosks")
     expect(kiosks.locator("tr[data-kiosk=comptoir]")).to_have_attribute("data-version", "0.1.0")
@@ -137,14 +140,31 @@ def test_upload_deploy_see_the_kiosks_and_cancel(page: Page, hub: WebHub, releas
     )
     expect(page.locator("#target")).to_contain_text("none")
     assert page.request.post("/updates/cancel", form={"csrf": "forged"}).status == 403  # CSRF like the others
-    assert page.request.post("/updates/remove", form={"csrf": "forged", "file": GOOD}).status == 403
+    assert (
+        page.request.post("/updates/remove", form={"csrf": "forged", "file": GOOD, "confirm": "yes"}).status
+        == 403
+    )
+    unsure = page.request.post("/updates/remove", form={"csrf": csrf, "file": GOOD})
+    assert (
+        unsure.status == 422
+        and "beside the button to remove" in unsure.text()
+        and (hub.data / "updates/bundles" / GOOD).exists()
+    )
     expect(row.locator(".remove-form button")).to_have_text("Remove")
+    row.locator(".remove-form button").click()  # the box not ticked: the browser does not send it
+    expect(page.locator("#done")).to_contain_text("cancelled")
+    row.locator(".remove-form input[name=confirm]").check()
     shot(page, "updates-remove")
     row.locator(".remove-form button").click()  # not deployed any more: it may go
     expect(page.locator("#done")).to_have_text(f"Bundle removed: {GOOD}")
     expect(page.locator("#bundles")).to_have_count(0)
     assert not (hub.data / "updates" / "bundles" / GOOD).exists()
-    assert page.request.post("/updates/remove", form={"csrf": csrf, "file": "../config.toml"}).status == 404
+    assert (
+        page.request.post(
+            "/updates/remove", form={"csrf": csrf, "file": "../config.toml", "confirm": "yes"}
+        ).status
+        == 404
+    )
 
     assert audited(hub) == [
         ("staff:ada", "update.import_refused", f"upload:{GOOD}",

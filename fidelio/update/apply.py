@@ -101,7 +101,12 @@ class Updater:
             self.sleep(self.idle_poll_s)
 
     def apply(
-        self, bundle: VerifiedBundle, *, allow_downgrade: bool = False, force: bool = False
+        self,
+        bundle: VerifiedBundle,
+        *,
+        allow_downgrade: bool = False,
+        force: bool = False,
+        even_if_busy: bool = False,
     ) -> dict[str, Any]:
         state = self.state_file.load()
         self.recover(state)
@@ -122,7 +127,7 @@ class Updater:
             return self._result(state, kind, version, decision)
         try:
             self.releases.install(bundle)
-            doing = self._busy()
+            doing = None if even_if_busy else self._busy()
             if doing is not None:
                 return self._result(
                     state,

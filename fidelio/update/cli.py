@@ -1,7 +1,8 @@
 """`fidelio-update`: release bundles (make, check) and the device's updater (apply, auto, rollback).
 
 On a device it runs as root from `fidelio-update.service` (the timer's `auto`), or by hand.
-Exit status: 0 done or nothing to do, 1 refused / failed / rolled back, 2 usage.
+Exit status: 0 done or nothing to do, 1 refused / failed / rolled back, 2 usage, 75 try again later
+(the hub could not be asked, or the kiosk was in use: the release is kept ready for the next run).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--role", choices=("hub", "kiosk"), help="default: first boot's role file")
     apply.add_argument("--allow-downgrade", action="store_true")
     apply.add_argument("--force", action="store_true", help="try again a version that failed here")
+    apply.add_argument(
+        "--now", action="store_true", help="switch at once, without waiting for the kiosk's attract screen"
+    )
     auto = sub.add_parser("auto", help="what the timer runs: ask the hub (or the hub's store), apply, report")
     auto.add_argument("--data", type=Path, default=DEFAULT_DATA)
     rollback = sub.add_parser("rollback", help="back to the release before this one")
@@ -253,7 +257,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "apply":
         updater = _updater(args, _role(DEFAULT_DATA, args.role))
         verified = open_bundle(args.bundle, load_trusted_keys(args.keys))
-        return _say(updater.apply(verified, allow_downgrade=args.allow_downgrade, force=args.force))
+        result = updater.apply(
+            verified, allow_downgrade=args.allow_downgrade, force=args.force, even_if_busy=args.now
+        )
+        return _say(result)
     if args.command == "auto":
         return _auto(args)
     if args.command == "rollback":

@@ -75,7 +75,11 @@ class Systemd:
         self._job("start", unit)
 
     def busy(self, unit: str) -> str | None:
-        text = self._show(unit, "StatusText").get("StatusText", "")
+        # systemd keeps a dead unit's last STATUS=: only a running app can be in use
+        shown = self._show(unit, "ActiveState", "SubState", "StatusText")
+        if (shown.get("ActiveState"), shown.get("SubState")) != ("active", "running"):
+            return None
+        text = shown.get("StatusText", "")
         return text if text.startswith(BUSY_PREFIX) else None
 
     def settled(self, unit: str, seconds: float) -> bool:

@@ -560,6 +560,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "updates.removed": ("Paquet supprimé : {file}", "Bundle removed: {file}"),
     "updates.remove": ("Supprimer", "Remove"),
+    "updates.remove_confirm": ("sûr", "sure"),
+    "updates.remove_confirm_missing": (
+        "Cochez « sûr » à côté du bouton pour supprimer ce paquet.",
+        "Tick 'sure' beside the button to remove this bundle.",
+    ),
     "action.update.remove": ("paquet de mise à jour supprimé", "update bundle removed"),
     "updates.nothing_to_cancel": ("Aucune version n'est déployée.", "No version is deployed."),
     "updates.deploy": ("Déployer une version", "Deploy a version"),

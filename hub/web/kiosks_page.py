@@ -75,7 +75,7 @@ def reader_words(value: object, lang: str) -> str:
         key = f"kiosks.reader.{state}"
         label = text(key, lang) if has(key) else state
         parts.append(f"{label} ({names})" if names else label)
-    return "; ".join(parts)
+    return (" ; " if lang == "fr" else "; ").join(parts)  # French puts a space before the semicolon
 
 
 def printer_words(value: object, lang: str) -> str:

@@ -175,9 +175,12 @@ def add_update_pages(router: APIRouter, ctx: WebContext, cookies: Cookies, rende
         request: Request,
         csrf: Annotated[str, Form(max_length=128)] = "",
         file: Annotated[str, Form(max_length=256)] = "",
+        confirm: Annotated[str, Form(max_length=8)] = "",
     ) -> Response:
         session = require(ctx, request, cookies, role="admin")
         check_csrf(session.csrf, csrf)
+        if confirm != "yes":
+            return page(request, session, 422, error=text("updates.remove_confirm_missing", lang_of(request)))
         try:
             row = store().remove(file)
         except UpdateError as exc:

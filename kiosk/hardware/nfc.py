@@ -89,9 +89,9 @@ class NfcReader:
             # nfcpy raises IOError (ENODEV, EACCES, EBUSY) and its own errors; whatever it is, the card
             # cannot be seen any more and the device is opened again.
             except Exception as exc:
-                self.errors += 1
                 gone = isinstance(exc, OSError) and exc.errno in (errno.ENODEV, errno.ENOENT)
                 self.health = READER_ABSENT if gone else READER_ERROR
+                self.errors += 1
                 see(None)
                 log.warning("NFC reader error; retrying", extra={"device": self.device, "error": str(exc)})
                 self._stop.wait(self._retry)

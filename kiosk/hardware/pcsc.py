@@ -86,8 +86,8 @@ class PcscReader:
             # pcscd restarting or gone (pyscard raises EstablishContextException, not a SmartcardException),
             # a reader unplugged mid-read: the round ends, the loop lives on.
             except Exception as exc:
-                self.errors += 1
                 self.health = READER_ERROR  # pcscd gone or failing (no reader at all is an empty list)
+                self.errors += 1
                 log.warning("PC/SC error; retrying", extra={"error": str(exc)})
                 self._stop.wait(0.5)
                 continue

@@ -8,8 +8,8 @@ SQLite, WAL, `synchronous=NORMAL`: a power cut may lose the last copies (they co
 reply), never the file. Thread-safe (one lock around the one connection).
 
 Personal data (the first name) is kept no longer than it is useful offline: a copy the hub has not
-refreshed for `keep_days` (hub time: the newest copy's, never the kiosk's clock, which a Pi without an RTC
-cannot vouch for) is dropped, and so is a card the hub answers `unknown_card` for (an erased member);
+refreshed for `keep_days` (counted in hub time, from the hub time of the copies being stored, never by the
+kiosk's clock, which a Pi without an RTC cannot vouch for) is dropped, and so is a card the hub answers `unknown_card` for (an erased member);
 deleted rows are overwritten in the file (`secure_delete`).
 """
 
@@ -68,7 +68,6 @@ class MemberCache:
         self._conn = self._open()
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM members").fetchone()[0])
         self._written = int(self._conn.execute("SELECT COALESCE(MAX(written), 0) FROM members").fetchone()[0])
-        self._newest: str = self._conn.execute("SELECT COALESCE(MAX(at_key), '') FROM members").fetchone()[0]
         with self._lock:
             self._prune()
 
@@ -98,13 +97,17 @@ class MemberCache:
 
     def put_many(self, items: Iterable[tuple[str, dict[str, Any], str]]) -> int:
         """Several copies in one transaction (the link's batches); returns how many were stored."""
-        stored = 0
+        stored: list[str] = []
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 for card, member, seen_at in items:
-                    stored += self._put_one(card, member, seen_at)
-                self._prune()
+                    key = self._put_one(card, member, seen_at)
+                    if key is not None:
+                        stored.append(key)
+                # retention counted from this batch's hub time: a hub clock that once ran ahead does
+                # not keep deleting what later, right-timed replies store
+                expired = self._prune(max(stored) if stored else None)
                 self._conn.execute("COMMIT")
             except sqlite3.Error:
                 if self._conn.in_transaction:
@@ -112,20 +115,22 @@ class MemberCache:
                 self._count = int(self._conn.execute("SELECT COUNT(*) FROM members").fetchone()[0])
                 log.exception("member cache write failed")
                 return 0
-        return stored
+            if expired:
+                self._scrub()
+        return len(stored)
 
-    def _put_one(self, card: str, member: dict[str, Any], seen_at: str) -> int:
+    def _put_one(self, card: str, member: dict[str, Any], seen_at: str) -> str | None:
+        """The copy's hub time key if it was stored; None when it was not (a later one is held)."""
         try:
             key = hub_time_key(seen_at)
             text = json.dumps(member, ensure_ascii=False, separators=(",", ":"))
         except (ValueError, TypeError) as exc:
             log.warning("member copy not cached", extra={"error": str(exc)})
-            return 0
+            return None
         row = self._conn.execute("SELECT at_key FROM members WHERE card = ?", (card,)).fetchone()
         if row is not None and row[0] > key:
-            return 0  # we hold a later copy
+            return None  # we hold a later copy
         self._written += 1
-        self._newest = max(self._newest, key)
         if row is None:
             self._conn.execute(
                 "INSERT INTO members (card, member, seen_at, at_key, written) VALUES (?, ?, ?, ?, ?)",
@@ -137,14 +142,18 @@ class MemberCache:
                 "UPDATE members SET member = ?, seen_at = ?, at_key = ?, written = ? WHERE card = ?",
                 (text, seen_at, key, self._written, card),
             )
-        return 1
+        return key
 
-    def _prune(self) -> None:
-        if self._newest:
+    def _prune(self, now_key: str | None = None) -> int:
+        """Drop copies older than `keep_days` before `now_key` (a hub time), then the least recently
+        written beyond `max_cards`. Returns how many were dropped for their age."""
+        expired = 0
+        if now_key is not None:
             cur = self._conn.execute(
-                "DELETE FROM members WHERE at_key < ?", (_days_before(self._newest, self.keep_days),)
+                "DELETE FROM members WHERE at_key < ?", (_days_before(now_key, self.keep_days),)
             )
-            self._count -= max(cur.rowcount, 0)
+            expired = max(cur.rowcount, 0)
+            self._count -= expired
         excess = self._count - self.max_cards
         if excess > 0:
             self._conn.execute(
@@ -152,12 +161,22 @@ class MemberCache:
                 (excess,),
             )
             self._count -= excess
+        return expired
+
+    def _scrub(self) -> None:
+        """After personal data was dropped: the WAL's old pages go too (secure_delete covers the file)."""
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:  # a reader holds the WAL: the next checkpoint overwrites it
+            log.warning("member cache checkpoint failed", extra={"error": str(exc)})
 
     def forget(self, card: str) -> None:
-        """Drop a card's copy (the hub no longer knows the card)."""
+        """Drop a card's copy (the hub no longer knows the card: an erased member, a removed card)."""
         with self._lock:
             cur = self._conn.execute("DELETE FROM members WHERE card = ?", (card,))
             self._count -= cur.rowcount
+            if cur.rowcount:
+                self._scrub()
 
     def get(self, card: str) -> CachedMember | None:
         with self._lock:
