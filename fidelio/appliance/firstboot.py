@@ -23,9 +23,10 @@ import os
 import shutil
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from fidelio.appliance.actions import Actions, SystemActions
 from fidelio.appliance.hubfile import HubFileError, parse_hub_file, program_path
@@ -53,6 +54,7 @@ from fidelio.appliance.ssh import (
 from fidelio.appliance.status import Status, issue_text, write_text_atomic
 from fidelio.appliance.wifi import WifiError, country_modprobe, nm_keyfile, parse_wifi
 
+T = TypeVar("T")
 REMOVED = "{name} retiré de la partition de démarrage / {name} removed from the boot partition"
 
 
@@ -131,15 +133,22 @@ def _chown_tree(path: Path, ids: tuple[int, int], skip: Iterable[str] = ()) -> N
                 _chown_tree(child, ids)
 
 
-def apply_wifi(run: Run, source: Path) -> None:
+def _parsed(run: Run, source: Path, parse: Callable[[str], T], refused: type[Exception]) -> T | None:
+    """The file read and parsed; None when it cannot be (said in `run.errors`, the file set aside)."""
     text = _read(run, source)
     if text is None:
-        return
+        return None
     try:
-        wifi = parse_wifi(text)
-    except WifiError as exc:
+        return parse(text)
+    except refused as exc:
         run.errors.append(str(exc))
         _reject(run, source, text)
+        return None
+
+
+def apply_wifi(run: Run, source: Path) -> None:
+    wifi = _parsed(run, source, parse_wifi, WifiError)
+    if wifi is None:
         return
     layout = run.layout
     # NetworkManager ignores a keyfile that is not root's with mode 0600
@@ -152,14 +161,8 @@ def apply_wifi(run: Run, source: Path) -> None:
 
 
 def apply_ssh(run: Run, source: Path) -> None:
-    text = _read(run, source)
-    if text is None:
-        return
-    try:
-        keys = parse_authorized_keys(text)
-    except SshKeyError as exc:
-        run.errors.append(str(exc))
-        _reject(run, source, text)
+    keys = _parsed(run, source, parse_authorized_keys, SshKeyError)
+    if keys is None:
         return
     layout = run.layout
     if not keys:
