@@ -121,8 +121,9 @@ elif [ "$role" = kiosk ]; then
   if wait_for 300 active fidelio-kiosk; then ok "fidelio-kiosk active"; else fail "fidelio-kiosk active"; fi
   # the launcher found the device set up and became the kiosk app (exec: the same main pid)
   kiosk_app() {
-    tr '\0' ' ' <"/proc/$(systemctl show -p MainPID --value fidelio-kiosk)/cmdline" |
-      grep -q 'fidelio-kiosk --config /data/kiosk/fidelio-kiosk.toml'
+    local cmdline
+    cmdline="$(tr '\0' ' ' <"/proc/$(systemctl show -p MainPID --value fidelio-kiosk)/cmdline")"
+    [[ "$cmdline" == *'fidelio-kiosk --config /data/kiosk/fidelio-kiosk.toml'* ]]
   }
   if wait_for 300 kiosk_app; then ok "kiosk app running"; else fail "kiosk app running"; fi
   sleep 30

@@ -203,11 +203,16 @@ report() { # report DISK CONSOLE OUT: the check unit's report, from the disk's b
 
 expect() { # expect REPORT TEXT...: each check line must be there
   local log="$1"; shift
-  local line ok=0
+  local line ok=0 clean
+  # No `tr | grep -q` here: under pipefail, grep leaving at its first match can kill tr with SIGPIPE,
+  # and the pipeline then "fails" (that made a present line MISSING once in CI).
+  clean="$log.clean"
+  tr -d '\r' <"$log" >"$clean"
   for line in "$@"; do
-    # the whole label up to the end of its line ("kiosk answered" is not "kiosk answered after update")
-    if tr -d '\r' <"$log" | grep -q -- "^FIDELIO-CHECK ok ${line}\$"; then say "  ok  $line"; else say "  MISSING $line"; ok=1; fi
+    # the whole line ("kiosk answered" is not "kiosk answered after update"), as fixed text
+    if grep -qxF -- "FIDELIO-CHECK ok ${line}" "$clean"; then say "  ok  $line"; else say "  MISSING $line"; ok=1; fi
   done
+  rm -f "$clean"
   return $ok
 }
 

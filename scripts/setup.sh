@@ -25,7 +25,7 @@ DEB_PACKAGES=(mosquitto mosquitto-clients python3 python3-venv tzdata ca-certifi
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

@@ -56,6 +56,21 @@ def test_the_stage_scripts_are_shellcheck_clean():
     assert result.returncode == 0, result.stdout
 
 
+def test_no_pipeline_ends_in_grep_q_under_pipefail():
+    """`cmd | grep -q X` under `set -o pipefail` fails when grep leaves at its first match before cmd has
+    written everything (cmd dies of SIGPIPE): a present line then reads as absent. It once made verify.sh
+    report a check MISSING that the VM had passed."""
+    for script in [*SCRIPTS, REPO / "scripts/setup.sh", REPO / "scripts/test.sh", REPO / ".ci/run"]:
+        text = script.read_text()
+        if "pipefail" not in text:
+            continue
+        joined = re.sub(r"\|\s*\\?\n\s*", "| ", text)  # a pipe continued on the next line
+        for line in joined.splitlines():
+            if line.lstrip().startswith("#") or "bash -c" in line:  # bash -c: a new shell, no pipefail
+                continue
+            assert not re.search(r"\|\s*grep\s+-[a-zA-Z]*q", line), f"{script.name}: {line.strip()}"
+
+
 def test_no_test_only_package_goes_into_the_image():
     packages = {p for p in (STAGE / "00-fidelio/00-packages").read_text().split() if not p.startswith("#")}
     assert {"pcscd", "mosquitto", "network-manager", "python3-venv"} <= packages

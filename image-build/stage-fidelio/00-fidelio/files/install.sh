@@ -99,7 +99,7 @@ visudo -cq -f /etc/sudoers.d/010_fidelio-admin
 apt-get purge -y -qq "${BUILD_DEPS[@]}" >/dev/null
 apt-get autoremove -y -qq --purge >/dev/null
 apt-get clean
-if dpkg-query -W -f='${Status}' vsmartcard-vpcd 2>/dev/null | grep -q 'install ok installed'; then
+if [ "$(dpkg-query -W -f='${Status}' vsmartcard-vpcd 2>/dev/null || true)" = "install ok installed" ]; then
   echo "install.sh: vsmartcard-vpcd (a test reader listening on every interface) must not be in the image" >&2
   exit 1
 fi
