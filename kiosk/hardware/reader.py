@@ -60,11 +60,10 @@ def readers_text(readers: Sequence[CardReader]) -> tuple[str, str]:
     """`readers_state` in words (FR, EN): "débranché (pcsc) ; en service (hid)"."""
     if not readers:
         return ("aucun lecteur configuré", "no reader configured")
-    fr, en = zip(*(HEALTH_TEXT.get(r.health, (r.health, r.health)) for r in readers), strict=True)
-    names = [r.name for r in readers]
+    words = [(HEALTH_TEXT.get(r.health, (r.health, r.health)), r.name) for r in readers]
     return (
-        " ; ".join(f"{w} ({n})" for w, n in zip(fr, names, strict=True)),
-        "; ".join(f"{w} ({n})" for w, n in zip(en, names, strict=True)),
+        " ; ".join(f"{fr} ({name})" for (fr, _en), name in words),  # French: a space before ";"
+        "; ".join(f"{en} ({name})" for (_fr, en), name in words),
     )
 
 
